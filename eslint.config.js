@@ -1,0 +1,15 @@
+// ESLint: typescript-eslint's recommended rules over the Worker, the emulator, tests and scripts.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'reports/', '.wrangler/', 'worker-configuration.d.ts', 'emulator/demo-dist/', 'public/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+)
