@@ -1,0 +1,175 @@
+// Builds the Hono app from its parts; the only place that reads Env and the execution context.
+import { Hono } from 'hono'
+import { requestId, type RequestIdVariables } from 'hono/request-id'
+import { timing, type TimingVariables } from 'hono/timing'
+import { createEncryptedKv, deriveCacheKey, importCacheKey, type KvLike } from './cache/encrypted-kv'
+import { createMemoryCache } from './cache/memory'
+import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from './config'
+import type { EntraToken } from './entra/client-credentials'
+import { prepareCredential } from './entra/credential'
+import { createEntraTokenSource, entraTokenCacheKey, type EntraTokenSource } from './entra/token-source'
+import { NegotiatorError } from './errors'
+import { problemResponse, toNegotiatorError } from './http/problem'
+import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
+import { createLogger, type Logger } from './lib/log'
+import { healthRoutes } from './routes/health'
+import { negotiateRoutes } from './routes/negotiate'
+
+export interface AppOptions {
+  fetch?: typeof fetch
+  now?: Now
+  sleep?: Sleep
+  /** Where log lines go; console.log by default (Workers Logs picks them up). */
+  writeLog?: (line: string) => void
+  /** Budget for all upstream work of one request, in ms. */
+  upstreamDeadlineMs?: number
+}
+
+/** Everything a request needs, built once per isolate from Env. */
+export interface Runtime {
+  config: Config
+  tokens: EntraTokenSource
+  kvBound: boolean
+  fetch: typeof fetch
+  now: Now
+  sleep: Sleep
+  upstreamDeadlineMs: number
+  writeLog: (line: string) => void
+}
+
+export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problems: ConfigProblem[] }
+
+export type AppEnv = {
+  Bindings: Record<string, unknown>
+  Variables: RequestIdVariables &
+    TimingVariables & { runtime: RuntimeState; log: Logger; waitUntil: (promise: Promise<unknown>) => void }
+}
+
+export function createApp(options: AppOptions = {}) {
+  const now = options.now ?? systemNow
+  const sleep = options.sleep ?? systemSleep
+  const writeLog = options.writeLog ?? ((line: string) => console.log(line))
+  // Module scope in production (index.ts creates one app per isolate): the first-level cache.
+  const memory = createMemoryCache<EntraToken>()
+  let cached: { env: object; values: unknown[]; state: RuntimeState } | undefined
+
+  const runtimeFor = async (env: Record<string, unknown>): Promise<RuntimeState> => {
+    if (cached !== undefined && cached.env === env) return cached.state
+    // workerd may hand each request a distinct env object: compare the values, not the identity.
+    const values = [...CONFIG_VARIABLES.map((name) => env[name]), env.TOKEN_CACHE]
+    if (cached !== undefined && values.every((value, i) => value === cached?.values[i])) {
+      cached = { ...cached, env }
+      return cached.state
+    }
+    const state = await buildRuntime(env)
+    cached = { env, values, state }
+    if (!state.ok) {
+      createLogger({}, writeLog)('error', 'config_invalid', { problems: state.problems })
+    }
+    return state
+  }
+
+  const buildRuntime = async (env: Record<string, unknown>): Promise<RuntimeState> => {
+    const parsed = parseConfig(env)
+    if (!parsed.ok) return parsed
+    const { config } = parsed
+    let credential
+    try {
+      credential = await prepareCredential(config.credential)
+    } catch {
+      return {
+        ok: false,
+        problems: [
+          {
+            variable: 'AZURE_CLIENT_CERTIFICATE',
+            problem: 'the private key could not be imported as an RSA PKCS#8 key for PS256',
+          },
+        ],
+      }
+    }
+    const kvBinding = env.TOKEN_CACHE as KvLike | undefined
+    const cacheKey = await entraTokenCacheKey(config, credential)
+    const aesKey =
+      config.cacheKeyBase64 !== undefined
+        ? await importCacheKey(config.cacheKeyBase64)
+        : await deriveCacheKey(credential.keyMaterial)
+    const log = createLogger({ component: 'entra-token' }, writeLog)
+    const tokens = createEntraTokenSource({
+      config,
+      credential,
+      cacheKey,
+      memory,
+      kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now,
+      sleep,
+      log: ({ event, ...fields }) => log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
+    })
+    return {
+      ok: true,
+      runtime: {
+        config,
+        tokens,
+        kvBound: kvBinding !== undefined,
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+        now,
+        sleep,
+        upstreamDeadlineMs: options.upstreamDeadlineMs ?? 5_000,
+        writeLog,
+      },
+    }
+  }
+
+  const app = new Hono<AppEnv>()
+  app.use(requestId())
+  app.use(timing({ totalDescription: 'total' }))
+  app.use(async (c, next) => {
+    const id = c.get('requestId')
+    c.set('log', createLogger({ requestId: id }, writeLog))
+    c.set('waitUntil', (promise) => c.executionCtx.waitUntil(promise))
+    c.set('runtime', await runtimeFor(c.env))
+    await next()
+  })
+  app.route('/', healthRoutes)
+  app.route('/', negotiateRoutes)
+  app.notFound((c) =>
+    problemResponse(
+      new NegotiatorError('not_found', { detail: 'Nothing here; the negotiator serves /negotiate, /healthz and /readyz.' }),
+      c.get('requestId'),
+    ),
+  )
+  app.onError((error, c) => {
+    const mapped = toNegotiatorError(error)
+    const log = c.get('log') ?? createLogger({}, writeLog)
+    log(mapped.code === 'internal_error' ? 'error' : 'warn', 'request_failed', {
+      code: mapped.code,
+      upstream: mapped.upstream,
+      path: c.req.path,
+      // Only the error's name for unknown failures: messages may quote upstream bodies.
+      cause: mapped.code === 'internal_error' && error instanceof Error ? error.name : undefined,
+    })
+    return problemResponse(mapped, c.get('requestId'))
+  })
+
+  /** The cron: keeps the KV entry fresh so a new isolate finds a good token (wrangler.toml). */
+  const scheduled = async (env: Record<string, unknown>): Promise<string> => {
+    const log = createLogger({ component: 'scheduled' }, writeLog)
+    const state = await runtimeFor(env)
+    if (!state.ok) {
+      log('error', 'scheduled_skipped', { reason: 'config_invalid' })
+      return 'config_invalid'
+    }
+    const { runtime } = state
+    try {
+      const outcome = await runtime.tokens.refreshIfDue(now() + runtime.upstreamDeadlineMs * 2)
+      log('info', 'scheduled_refresh', { outcome })
+      return outcome
+    } catch (error) {
+      const mapped = toNegotiatorError(error)
+      log('error', 'scheduled_refresh_failed', { code: mapped.code, upstream: mapped.upstream })
+      throw mapped
+    }
+  }
+
+  return { app, scheduled }
+}

@@ -1,0 +1,220 @@
+// The layered token cache: memory → encrypted KV → the loader, with one load per isolate at a time.
+import type { Now, Sleep } from '../lib/clock'
+import type { EncryptedKv } from './encrypted-kv'
+import type { MemoryCache } from './memory'
+
+/** What the cache needs to know about a token's life (see entra/client-credentials.ts). */
+export interface ExpiringToken {
+  accessToken: string
+  expiresAtMs: number
+  refreshAtMs: number
+  staleAtMs: number
+}
+
+export type TokenSource = 'memory' | 'kv' | 'fetch'
+
+export interface TokenCacheEvent {
+  event: string
+  [field: string]: unknown
+}
+
+export interface LayeredTokenCacheOptions<T extends ExpiringToken> {
+  memory: MemoryCache<T>
+  /** Absent when no KV namespace is bound: memory only. */
+  kv: EncryptedKv | undefined
+  /** The storage key; see token-cache-key.ts for its format. */
+  cacheKey: string
+  /** Fetches a new token; must give up by the deadline. */
+  load: (deadlineMs: number) => Promise<T>
+  /** Failures that will not heal on retry; remembered for `negativeTtlMs`. */
+  isPermanentFailure: (error: unknown) => boolean
+  negativeTtlMs?: number
+  now: Now
+  sleep: Sleep
+  log: (event: TokenCacheEvent) => void
+}
+
+export interface GetTokenOptions {
+  deadlineMs: number
+  /** Runs work after the response (ctx.waitUntil); background refreshes and KV writes go here. */
+  waitUntil: (promise: Promise<unknown>) => void
+  /** A token the caller has seen rejected (401): never return it, and do not trust KV for it. */
+  rejectedToken?: string
+}
+
+export interface LayeredTokenCache<T extends ExpiringToken> {
+  get(options: GetTokenOptions): Promise<{ token: T; source: TokenSource }>
+  /** Drops a token that an upstream rejected, from memory and KV. */
+  invalidate(accessToken: string): Promise<void>
+  /** For the cron: refresh KV when its token is missing or due; returns what it did. */
+  refreshIfDue(deadlineMs: number): Promise<'fresh' | 'refreshed'>
+}
+
+const DEFAULT_NEGATIVE_TTL_MS = 30_000
+/** A lease outlives its holder's deadline a little, then anyone may take it over. */
+const LEASE_GRACE_MS = 250
+const KV_MIN_TTL_SECONDS = 60
+
+export function createLayeredTokenCache<T extends ExpiringToken>(
+  options: LayeredTokenCacheOptions<T>,
+): LayeredTokenCache<T> {
+  const { memory, kv, cacheKey, now, sleep, log } = options
+  const negativeTtlMs = options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS
+  const slot = memory.slot(cacheKey)
+
+  const usable = (token: T | undefined | null, at: number, rejected?: string): token is T =>
+    token != null && at < token.staleAtMs && token.accessToken !== rejected
+
+  const writeKv = async (token: T): Promise<void> => {
+    if (kv === undefined) return
+    // KV keeps it until it goes stale; readers re-check expiry anyway (KV reads may lag, PLATFORM.md).
+    const ttlSeconds = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((token.staleAtMs - now()) / 1000))
+    try {
+      await kv.put(cacheKey, token, ttlSeconds)
+    } catch (error) {
+      // A failed write (429 at >1 write/s per key, outage) never fails a request.
+      log({ event: 'kv_write_failed', error: errorName(error) })
+    }
+  }
+
+  const readKv = async (): Promise<T | null> => {
+    if (kv === undefined) return null
+    try {
+      return await kv.get<T>(cacheKey)
+    } catch (error) {
+      log({ event: 'kv_read_failed', error: errorName(error) })
+      return null
+    }
+  }
+
+  /** Takes the lease if nobody holds a live one; returns its id, or undefined. */
+  const tryLease = (deadlineMs: number): number | undefined => {
+    const at = now()
+    if (slot.lease !== undefined && slot.lease.untilMs > at) return undefined
+    const id = memory.nextLeaseId()
+    slot.lease = { id, untilMs: deadlineMs + LEASE_GRACE_MS }
+    return id
+  }
+
+  const release = (leaseId: number): void => {
+    if (slot.lease?.id === leaseId) slot.lease = undefined
+  }
+
+  /** Loads under a lease we hold: KV first (unless told not to trust it), then the loader. */
+  const loadUnderLease = async (
+    leaseId: number,
+    deadlineMs: number,
+    waitUntil: (promise: Promise<unknown>) => void,
+    rejectedToken: string | undefined,
+    minimumRefreshAtMs: number,
+  ): Promise<{ token: T; source: TokenSource }> => {
+    try {
+      if (rejectedToken === undefined) {
+        const fromKv = await readKv()
+        // A background refresh only takes KV's token when it is newer than the one it replaces.
+        if (usable(fromKv, now()) && fromKv.refreshAtMs > minimumRefreshAtMs) {
+          slot.entry = fromKv
+          return { token: fromKv, source: 'kv' }
+        }
+      }
+      const token = await options.load(deadlineMs)
+      slot.entry = token
+      slot.rejected = undefined
+      waitUntil(writeKv(token))
+      return { token, source: 'fetch' }
+    } catch (error) {
+      slot.failure = { leaseId, error }
+      if (options.isPermanentFailure(error)) {
+        slot.rejected = { error, untilMs: now() + negativeTtlMs }
+      }
+      throw error
+    } finally {
+      release(leaseId)
+    }
+  }
+
+  const startBackgroundRefresh = (
+    current: T,
+    deadlineMs: number,
+    waitUntil: (promise: Promise<unknown>) => void,
+  ): void => {
+    const leaseId = tryLease(deadlineMs)
+    if (leaseId === undefined) return
+    log({ event: 'entra_token_refresh_started', mode: 'background' })
+    waitUntil(
+      loadUnderLease(leaseId, deadlineMs, waitUntil, undefined, current.refreshAtMs).catch((error) => {
+        // The current token is still good; the next request in the window tries again.
+        log({ event: 'entra_token_refresh_failed', mode: 'background', error: errorName(error) })
+      }),
+    )
+  }
+
+  return {
+    async get({ deadlineMs, waitUntil, rejectedToken }) {
+      let at = now()
+      const cached = slot.entry
+      if (usable(cached, at, rejectedToken)) {
+        if (at >= cached.refreshAtMs) startBackgroundRefresh(cached, deadlineMs, waitUntil)
+        return { token: cached, source: 'memory' }
+      }
+      let pollMs = 5
+      let seenLease: number | undefined
+      for (;;) {
+        if (slot.rejected !== undefined && slot.rejected.untilMs > at) throw slot.rejected.error
+        const leaseId = tryLease(deadlineMs)
+        if (leaseId !== undefined) {
+          const result = await loadUnderLease(leaseId, deadlineMs, waitUntil, rejectedToken, -Infinity)
+          if (result.source === 'kv' && at >= result.token.refreshAtMs) {
+            startBackgroundRefresh(result.token, deadlineMs, waitUntil)
+          }
+          return result
+        }
+        // Someone else in this isolate is loading: wait for its settled value, never its promise.
+        seenLease = slot.lease?.id ?? seenLease
+        if (at + pollMs >= deadlineMs) {
+          throw new TokenWaitTimeoutError()
+        }
+        await sleep(pollMs)
+        pollMs = Math.min(pollMs * 2, 25)
+        at = now()
+        if (usable(slot.entry, at, rejectedToken)) return { token: slot.entry, source: 'memory' }
+        if (seenLease !== undefined && slot.failure?.leaseId === seenLease) throw slot.failure.error
+      }
+    },
+
+    async invalidate(accessToken) {
+      if (slot.entry?.accessToken === accessToken) slot.entry = undefined
+      if (kv === undefined) return
+      try {
+        await kv.delete(cacheKey)
+      } catch (error) {
+        log({ event: 'kv_delete_failed', error: errorName(error) })
+      }
+    },
+
+    async refreshIfDue(deadlineMs) {
+      const fromKv = await readKv()
+      if (usable(fromKv, now()) && now() < fromKv.refreshAtMs) {
+        slot.entry ??= fromKv
+        return 'fresh'
+      }
+      const token = await options.load(deadlineMs)
+      slot.entry = token
+      await writeKv(token)
+      return 'refreshed'
+    },
+  }
+}
+
+/** Thrown when a request gave up waiting for another request's load; mapped to a 503 upstream. */
+export class TokenWaitTimeoutError extends Error {
+  constructor() {
+    super('Timed out waiting for a token being fetched by another request')
+    this.name = 'TokenWaitTimeoutError'
+  }
+}
+
+function errorName(error: unknown): string {
+  if (error instanceof Error) return 'code' in error ? String(error.code) : error.name
+  return typeof error
+}

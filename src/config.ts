@@ -1,0 +1,266 @@
+// Env → frozen Config, parsed once per isolate; reports every problem at once, naming the variable.
+import { decodeBase64 } from './lib/base64'
+
+/** The hub-name rule of the Web PubSub data plane (SPEC §4). */
+export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
+
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
+export const DEFAULT_SCOPE = 'https://webpubsub.azure.com/.default'
+
+export type AuthMode = 'anonymous'
+
+export type CredentialConfig =
+  | { kind: 'secret'; secret: string }
+  | {
+      kind: 'certificate'
+      /** The PKCS#8 block only, as jose's importPKCS8 wants it (PLATFORM.md). */
+      privateKeyPem: string
+      privateKeyDer: Uint8Array
+      /** DER of the first (leaf) certificate in the PEM. */
+      certificateDer: Uint8Array
+    }
+
+export interface Config {
+  readonly authMode: AuthMode
+  readonly tenantId: string
+  readonly clientId: string
+  readonly credential: CredentialConfig
+  /** Without a trailing slash. */
+  readonly authorityHost: string
+  /** `{authorityHost}/{tenant}/oauth2/v2.0/token` (SPEC §2). */
+  readonly tokenEndpoint: string
+  /** Web PubSub endpoint origin, without a trailing slash. */
+  readonly endpoint: string
+  readonly scope: string
+  /** Allowed hubs; the first is the default. */
+  readonly hubs: readonly string[]
+  readonly tokenTtlMinutes: number
+  /** TOKEN_CACHE_KEY (base64 of 32 bytes), or undefined to derive one from the credential. */
+  readonly cacheKeyBase64: string | undefined
+}
+
+export interface ConfigProblem {
+  variable: string
+  problem: string
+}
+
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | { ok: false; problems: ConfigProblem[] }
+
+/** The variables this file reads; a change to any of them means the config must be parsed again. */
+export const CONFIG_VARIABLES = [
+  'AUTH_MODE',
+  'AZURE_TENANT_ID',
+  'AZURE_CLIENT_ID',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE',
+  'AZURE_AUTHORITY_HOST',
+  'WEBPUBSUB_ENDPOINT',
+  'WEBPUBSUB_SCOPE',
+  'WEBPUBSUB_HUBS',
+  'TOKEN_TTL_MINUTES',
+  'TOKEN_CACHE_KEY',
+] as const
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Entra also accepts a verified domain name in place of the tenant id. */
+const TENANT_DOMAIN = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+$/i
+const MAX_TOKEN_TTL_MINUTES = 24 * 60
+
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const problems: ConfigProblem[] = []
+  const report = (variable: string, problem: string): void => {
+    problems.push({ variable, problem })
+  }
+  const text = (name: string): string | undefined => {
+    const value = env[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'string') {
+      report(name, 'must be a string')
+      return undefined
+    }
+    const trimmed = value.trim()
+    return trimmed === '' ? undefined : trimmed
+  }
+
+  const authModeRaw = text('AUTH_MODE')
+  let authMode: AuthMode = 'anonymous'
+  if (authModeRaw === undefined) {
+    report('AUTH_MODE', 'is required; set it to "anonymous" to hand out connections to anyone')
+  } else if (authModeRaw !== 'anonymous') {
+    report('AUTH_MODE', `must be "anonymous" (got "${authModeRaw.slice(0, 40)}")`)
+  } else {
+    authMode = authModeRaw
+  }
+
+  const tenantId = text('AZURE_TENANT_ID') ?? ''
+  if (tenantId === '') report('AZURE_TENANT_ID', 'is required: the directory (tenant) id')
+  else if (!GUID.test(tenantId) && !TENANT_DOMAIN.test(tenantId)) {
+    report('AZURE_TENANT_ID', 'must be a GUID or a verified domain such as contoso.onmicrosoft.com')
+  }
+
+  const clientId = text('AZURE_CLIENT_ID') ?? ''
+  if (clientId === '') report('AZURE_CLIENT_ID', 'is required: the application (client) id')
+  else if (!GUID.test(clientId)) report('AZURE_CLIENT_ID', 'must be a GUID (the application id)')
+
+  const credential = parseCredential(text('AZURE_CLIENT_SECRET'), text('AZURE_CLIENT_CERTIFICATE'), report)
+
+  const authorityHost = parseHttpsOrigin(
+    'AZURE_AUTHORITY_HOST',
+    text('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST,
+    report,
+  )
+  const endpointRaw = text('WEBPUBSUB_ENDPOINT')
+  let endpoint = ''
+  if (endpointRaw === undefined) {
+    report('WEBPUBSUB_ENDPOINT', 'is required, e.g. https://contoso.webpubsub.azure.com')
+  } else {
+    endpoint = parseHttpsOrigin('WEBPUBSUB_ENDPOINT', endpointRaw, report)
+  }
+
+  const scope = text('WEBPUBSUB_SCOPE') ?? DEFAULT_SCOPE
+  if (!/^https:\/\/\S+\/\.default$/.test(scope)) {
+    report('WEBPUBSUB_SCOPE', 'must be an https resource followed by /.default')
+  }
+
+  const hubs = (text('WEBPUBSUB_HUBS') ?? '')
+    .split(',')
+    .map((hub) => hub.trim())
+    .filter((hub) => hub !== '')
+  if (hubs.length === 0) report('WEBPUBSUB_HUBS', 'is required: a comma-separated list of hubs')
+  for (const hub of hubs) {
+    if (!HUB_NAME_PATTERN.test(hub)) {
+      report('WEBPUBSUB_HUBS', `"${hub.slice(0, 40)}" is not a valid hub name (SPEC: ${HUB_NAME_PATTERN.source})`)
+    }
+  }
+  if (new Set(hubs.map((hub) => hub.toLowerCase())).size !== hubs.length) {
+    report('WEBPUBSUB_HUBS', 'lists a hub twice (hub names are compared case-insensitively)')
+  }
+
+  const ttlRaw = text('TOKEN_TTL_MINUTES') ?? '60'
+  const tokenTtlMinutes = Number(ttlRaw)
+  if (!/^\d+$/.test(ttlRaw) || tokenTtlMinutes < 1 || tokenTtlMinutes > MAX_TOKEN_TTL_MINUTES) {
+    report('TOKEN_TTL_MINUTES', `must be a whole number of minutes from 1 to ${MAX_TOKEN_TTL_MINUTES}`)
+  }
+
+  const cacheKeyBase64 = text('TOKEN_CACHE_KEY')
+  if (cacheKeyBase64 !== undefined && base64Length(cacheKeyBase64) !== 32) {
+    // The value itself is never echoed: it is a secret.
+    report('TOKEN_CACHE_KEY', 'must be base64 of exactly 32 random bytes (openssl rand -base64 32)')
+  }
+
+  if (problems.length > 0 || credential === undefined) return { ok: false, problems }
+  const config: Config = {
+    authMode,
+    tenantId,
+    clientId,
+    credential,
+    authorityHost,
+    tokenEndpoint: `${authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
+    endpoint,
+    scope,
+    hubs: Object.freeze(hubs),
+    tokenTtlMinutes,
+    cacheKeyBase64,
+  }
+  return { ok: true, config: Object.freeze(config) }
+}
+
+function parseHttpsOrigin(
+  variable: string,
+  raw: string,
+  report: (variable: string, problem: string) => void,
+): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    report(variable, 'must be an absolute URL such as https://example.com')
+    return ''
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    report(variable, 'must use https (http is accepted only for 127.0.0.1 and localhost)')
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    report(variable, 'must be an origin only, without a path, query or fragment')
+  }
+  if (url.username !== '' || url.password !== '') report(variable, 'must not contain credentials')
+  return url.origin
+}
+
+function parseCredential(
+  secret: string | undefined,
+  certificate: string | undefined,
+  report: (variable: string, problem: string) => void,
+): CredentialConfig | undefined {
+  if (secret !== undefined && certificate !== undefined) {
+    report('AZURE_CLIENT_SECRET', 'set exactly one of AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE, not both')
+    return undefined
+  }
+  if (secret !== undefined) return { kind: 'secret', secret }
+  if (certificate === undefined) {
+    report('AZURE_CLIENT_SECRET', 'set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE (a PEM with key and certificate)')
+    return undefined
+  }
+  return parseCertificatePem(certificate, (problem) => report('AZURE_CLIENT_CERTIFICATE', problem))
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
+
+/** Splits a PEM bundle into the PKCS#8 key and the leaf certificate, explaining what is wrong. */
+export function parseCertificatePem(
+  pem: string,
+  report: (problem: string) => void,
+): CredentialConfig | undefined {
+  // Secrets pasted through dashboards often arrive with literal "\n" instead of newlines.
+  const normalized = pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem
+  const blocks = [...normalized.matchAll(PEM_BLOCK)].map((match) => ({
+    label: match[1] ?? '',
+    body: (match[2] ?? '').replace(/\s+/g, ''),
+  }))
+  if (blocks.length === 0) {
+    report('is not PEM: expected a -----BEGIN PRIVATE KEY----- block and a -----BEGIN CERTIFICATE----- block')
+    return undefined
+  }
+  const labels = blocks.map((block) => block.label)
+  if (labels.includes('RSA PRIVATE KEY')) {
+    report(
+      'holds a PKCS#1 "RSA PRIVATE KEY"; convert it to PKCS#8 with ' +
+        '`openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem` and store the new key with the certificate',
+    )
+    return undefined
+  }
+  if (labels.includes('ENCRYPTED PRIVATE KEY')) {
+    report(
+      'holds an encrypted private key; store it unencrypted (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem`) ' +
+        'as a Worker secret, which is already encrypted at rest',
+    )
+    return undefined
+  }
+  const key = blocks.find((block) => block.label === 'PRIVATE KEY')
+  const certificate = blocks.find((block) => block.label === 'CERTIFICATE')
+  if (key === undefined) {
+    report('has no -----BEGIN PRIVATE KEY----- (PKCS#8) block; the PEM must hold the key and the certificate')
+  }
+  if (certificate === undefined) {
+    report(
+      'has no -----BEGIN CERTIFICATE----- block; append the certificate to the key ' +
+        '(e.g. `cat key.pkcs8.pem cert.pem`), Entra identifies the key by the certificate thumbprint',
+    )
+  }
+  if (key === undefined || certificate === undefined) return undefined
+  const privateKeyDer = decodeBase64(key.body)
+  const certificateDer = decodeBase64(certificate.body)
+  if (privateKeyDer === undefined || certificateDer === undefined) {
+    report('contains a PEM block whose body is not valid base64')
+    return undefined
+  }
+  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${key.body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----`
+  return { kind: 'certificate', privateKeyPem, privateKeyDer, certificateDer }
+}
+
+function base64Length(value: string): number {
+  return decodeBase64(value)?.length ?? -1
+}

@@ -1,0 +1,69 @@
+// The Entra token as the rest of the negotiator sees it: cached in memory and KV, fetched rarely.
+import type { Config } from '../config'
+import { createLayeredTokenCache, type LayeredTokenCache, type TokenCacheEvent } from '../cache/token-cache'
+import type { EncryptedKv } from '../cache/encrypted-kv'
+import type { MemoryCache } from '../cache/memory'
+import { NegotiatorError } from '../errors'
+import { encodeBase64Url, sha256 } from '../lib/base64'
+import type { Now, Sleep } from '../lib/clock'
+import { isPermanentEntraFailure } from './aadsts'
+import { requestEntraToken, type EntraToken } from './client-credentials'
+import type { PreparedCredential } from './credential'
+
+/**
+ * KV key of the cached Entra token:
+ *
+ *   entra-token:v1:<base64url(SHA-256(authorityHost "\n" tenantId "\n" clientId "\n" scope "\n" fingerprint))>
+ *
+ * `fingerprint` is `secret:<base64url SHA-256 of the secret>` or `cert:<x5t#S256>`, so rotating the
+ * secret or certificate, or pointing at another tenant, app, cloud or scope, misses the old entry.
+ * Hashing keeps the key far below KV's 512-byte limit and keeps ids out of the KV dashboard. The
+ * value is encrypted (cache/encrypted-kv.ts) with this key bound as additional data.
+ */
+export async function entraTokenCacheKey(config: Config, credential: PreparedCredential): Promise<string> {
+  const parts = [config.authorityHost, config.tenantId, config.clientId, config.scope, credential.fingerprint]
+  return `entra-token:v1:${encodeBase64Url(await sha256(parts.join('\n')))}`
+}
+
+export interface EntraTokenSourceOptions {
+  config: Config
+  credential: PreparedCredential
+  cacheKey: string
+  memory: MemoryCache<EntraToken>
+  kv: EncryptedKv | undefined
+  fetch: typeof fetch
+  now: Now
+  sleep: Sleep
+  log: (event: TokenCacheEvent) => void
+}
+
+export type EntraTokenSource = LayeredTokenCache<EntraToken>
+
+export function createEntraTokenSource(options: EntraTokenSourceOptions): EntraTokenSource {
+  const { config, credential, now, sleep } = options
+  return createLayeredTokenCache<EntraToken>({
+    memory: options.memory,
+    kv: options.kv,
+    cacheKey: options.cacheKey,
+    now,
+    sleep,
+    log: options.log,
+    isPermanentFailure: (error) => error instanceof NegotiatorError && isPermanentEntraFailure(error),
+    load: async (deadlineMs) => {
+      const startedAtMs = now()
+      const token = await requestEntraToken(config, credential, {
+        fetch: options.fetch,
+        now,
+        sleep,
+        deadlineMs,
+        onRetry: (info) => options.log({ event: 'entra_retry', ...info }),
+      })
+      options.log({
+        event: 'entra_token_fetched',
+        durationMs: now() - startedAtMs,
+        expiresInSeconds: Math.round((token.expiresAtMs - token.obtainedAtMs) / 1000),
+      })
+      return token
+    },
+  })
+}

@@ -1,0 +1,34 @@
+// Client access URLs, built exactly as @azure/web-pubsub's getClientAccessToken builds them (SPEC §5).
+
+export type ClientProtocol = 'default' | 'mqtt' | 'socketio'
+
+export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = ['default', 'mqtt', 'socketio']
+
+/** The `clientType` query value for :generateToken; the JS SDK sends these lower-case forms (SPEC §4). */
+export function clientTypeFor(protocol: ClientProtocol): string | undefined {
+  return protocol === 'default' ? undefined : protocol
+}
+
+/** The path a client connects to, and the path its token's `aud` names. */
+export function clientPathFor(protocol: ClientProtocol, hub: string): string {
+  switch (protocol) {
+    case 'mqtt':
+      return `clients/mqtt/hubs/${hub}`
+    case 'socketio':
+      return `clients/socketio/hubs/${hub}`
+    default:
+      return `client/hubs/${hub}`
+  }
+}
+
+export interface ClientUrls {
+  baseUrl: string
+  url: string
+}
+
+/** `endpoint` is an http(s) origin without a trailing slash (config.ts guarantees it). */
+export function buildClientUrls(endpoint: string, hub: string, protocol: ClientProtocol, token: string): ClientUrls {
+  const wsEndpoint = endpoint.replace(/^http/, 'ws')
+  const baseUrl = `${wsEndpoint}/${clientPathFor(protocol, hub)}`
+  return { baseUrl, url: `${baseUrl}?access_token=${token}` }
+}

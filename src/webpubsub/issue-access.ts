@@ -1,0 +1,95 @@
+// Issues one client access: Entra token → Auth API → checked token → URLs, refreshing once on 401.
+import { NegotiatorError } from '../errors'
+import type { Now, Sleep } from '../lib/clock'
+import { buildClientUrls, clientTypeFor, type ClientProtocol } from './client-url'
+import { generateClientToken } from './generate-token'
+import { checkClientToken } from './token-check'
+
+/** The Entra side as this module needs it (implemented by entra/token-source.ts). */
+export interface AccessTokenProvider {
+  get(options: {
+    deadlineMs: number
+    waitUntil: (promise: Promise<unknown>) => void
+    rejectedToken?: string
+  }): Promise<{ token: { accessToken: string }; source: 'memory' | 'kv' | 'fetch' }>
+  invalidate(accessToken: string): Promise<void>
+}
+
+export interface IssueAccessRequest {
+  endpoint: string
+  hub: string
+  protocol: ClientProtocol
+  userId?: string
+  roles: readonly string[]
+  groups: readonly string[]
+  minutesToExpire: number
+}
+
+export interface IssueAccessDeps {
+  tokens: AccessTokenProvider
+  fetch: typeof fetch
+  now: Now
+  sleep: Sleep
+  deadlineMs: number
+  waitUntil: (promise: Promise<unknown>) => void
+  log: (event: Record<string, unknown>) => void
+  /** Records a Server-Timing metric. */
+  timing?: (name: 'entra' | 'authapi', durationMs: number, description?: string) => void
+}
+
+export interface IssuedAccess {
+  baseUrl: string
+  url: string
+  token: string
+  expiresAtMs: number
+}
+
+export async function issueClientAccess(request: IssueAccessRequest, deps: IssueAccessDeps): Promise<IssuedAccess> {
+  let rejectedToken: string | undefined
+  for (let attempt = 1; ; attempt++) {
+    const entraStartMs = deps.now()
+    const { token: entra, source } = await deps.tokens.get({
+      deadlineMs: deps.deadlineMs,
+      waitUntil: deps.waitUntil,
+      rejectedToken,
+    })
+    deps.timing?.('entra', deps.now() - entraStartMs, source)
+
+    const authStartMs = deps.now()
+    try {
+      const token = await generateClientToken(
+        {
+          endpoint: request.endpoint,
+          hub: request.hub,
+          userId: request.userId,
+          roles: request.roles,
+          groups: request.groups,
+          minutesToExpire: request.minutesToExpire,
+          clientType: clientTypeFor(request.protocol),
+        },
+        {
+          fetch: deps.fetch,
+          now: deps.now,
+          sleep: deps.sleep,
+          deadlineMs: deps.deadlineMs,
+          accessToken: entra.accessToken,
+          onRetry: (info) => deps.log({ event: 'authapi_retry', ...info }),
+        },
+      )
+      deps.timing?.('authapi', deps.now() - authStartMs)
+      const { expiresAtMs } = checkClientToken(token, request.endpoint, request.hub)
+      return { ...buildClientUrls(request.endpoint, request.hub, request.protocol, token), token, expiresAtMs }
+    } catch (error) {
+      deps.timing?.('authapi', deps.now() - authStartMs)
+      // A 401 usually means the cached Entra token went bad early (revoked, rotated key): drop it
+      // everywhere and try once more with a fresh one. A second 401 is a configuration problem.
+      if (error instanceof NegotiatorError && error.code === 'webpubsub_unauthorized' && attempt === 1) {
+        deps.log({ event: 'authapi_unauthorized_refreshing', entraSource: source })
+        rejectedToken = entra.accessToken
+        await deps.tokens.invalidate(entra.accessToken)
+        continue
+      }
+      throw error
+    }
+  }
+}

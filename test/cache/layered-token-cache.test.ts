@@ -1,0 +1,220 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createEncryptedKv, deriveCacheKey } from '../../src/cache/encrypted-kv'
+import { createMemoryCache } from '../../src/cache/memory'
+import { createLayeredTokenCache, type ExpiringToken } from '../../src/cache/token-cache'
+import { systemSleep } from '../../src/lib/clock'
+import { KvDouble } from '../support/kv-double'
+
+class PermanentError extends Error {}
+
+interface Setup {
+  nowMs: number
+  loads: number
+  loader: (deadlineMs: number) => Promise<ExpiringToken>
+}
+
+const START = Date.UTC(2026, 5, 1)
+const MINUTE = 60_000
+
+/** A token issued at `at`: refresh after 30 min, stale after 55, expired after 60. */
+const tokenAt = (at: number, name: string): ExpiringToken => ({
+  accessToken: name,
+  refreshAtMs: at + 30 * MINUTE,
+  staleAtMs: at + 55 * MINUTE,
+  expiresAtMs: at + 60 * MINUTE,
+})
+
+async function build(options: { kv?: KvDouble; memory?: ReturnType<typeof createMemoryCache<ExpiringToken>> } = {}) {
+  const setup: Setup = {
+    nowMs: START,
+    loads: 0,
+    loader: async () => tokenAt(setup.nowMs, `token-${setup.loads}`),
+  }
+  const kvDouble = options.kv ?? new KvDouble({ now: () => setup.nowMs })
+  const memory = options.memory ?? createMemoryCache<ExpiringToken>()
+  const events: string[] = []
+  const background: Promise<unknown>[] = []
+  const cache = createLayeredTokenCache<ExpiringToken>({
+    memory,
+    kv: createEncryptedKv({ kv: kvDouble, key: await deriveCacheKey(new TextEncoder().encode('s')) }),
+    cacheKey: 'entra-token:v1:test',
+    load: (deadlineMs) => {
+      setup.loads++
+      return setup.loader(deadlineMs)
+    },
+    isPermanentFailure: (error) => error instanceof PermanentError,
+    now: () => setup.nowMs,
+    sleep: systemSleep,
+    log: (event) => events.push(event.event),
+  })
+  const get = (rejectedToken?: string) =>
+    cache.get({ deadlineMs: setup.nowMs + 5000, waitUntil: (p) => background.push(p), rejectedToken })
+  const settle = async () => {
+    while (background.length > 0) await background.shift()
+  }
+  return { setup, cache, get, settle, kv: kvDouble, memory, events }
+}
+
+describe('cache/token-cache', () => {
+  it('loads once, then serves from memory', async () => {
+    const t = await build()
+    expect((await t.get()).source).toBe('fetch')
+    await t.settle()
+    const again = await t.get()
+    expect(again).toEqual({ token: expect.objectContaining({ accessToken: 'token-1' }), source: 'memory' })
+    expect(t.setup.loads).toBe(1)
+  })
+
+  it('makes one load for many concurrent cold requests, without sharing a promise', async () => {
+    const t = await build()
+    t.setup.loader = async () => {
+      await systemSleep(30)
+      return tokenAt(t.setup.nowMs, 'shared')
+    }
+    const results = await Promise.all(Array.from({ length: 8 }, () => t.get()))
+    expect(t.setup.loads).toBe(1)
+    expect(new Set(results.map((r) => r.token.accessToken))).toEqual(new Set(['shared']))
+    expect(results.filter((r) => r.source === 'fetch')).toHaveLength(1)
+  })
+
+  it('serves the cached token in the refresh window and refreshes once in the background', async () => {
+    const t = await build()
+    await t.get()
+    await t.settle()
+    t.setup.nowMs += 31 * MINUTE
+    let release: () => void = () => undefined
+    t.setup.loader = async () => {
+      await new Promise<void>((resolve) => (release = resolve))
+      return tokenAt(t.setup.nowMs, 'refreshed')
+    }
+    const during = await Promise.all([t.get(), t.get(), t.get()])
+    expect(during.map((r) => [r.token.accessToken, r.source])).toEqual([
+      ['token-1', 'memory'],
+      ['token-1', 'memory'],
+      ['token-1', 'memory'],
+    ])
+    // The background task reads KV first, then loads: one load for the three requests.
+    await vi.waitFor(() => expect(t.setup.loads).toBe(2))
+    release()
+    await t.settle()
+    expect((await t.get()).token.accessToken).toBe('refreshed')
+  })
+
+  it('makes a request wait once the token is stale', async () => {
+    const t = await build()
+    await t.get()
+    await t.settle()
+    t.setup.nowMs += 56 * MINUTE
+    const result = await t.get()
+    expect(result.source).toBe('fetch')
+    expect(result.token.accessToken).toBe('token-2')
+  })
+
+  it('remembers a permanent failure for 30 s and a transient one not at all', async () => {
+    const t = await build()
+    t.setup.loader = async () => {
+      throw new PermanentError('bad secret')
+    }
+    await expect(t.get()).rejects.toThrow('bad secret')
+    await expect(t.get()).rejects.toThrow('bad secret')
+    expect(t.setup.loads).toBe(1)
+    t.setup.nowMs += 30_001
+    await expect(t.get()).rejects.toThrow('bad secret')
+    expect(t.setup.loads).toBe(2)
+
+    const u = await build()
+    u.setup.loader = async () => {
+      throw new Error('503')
+    }
+    await expect(u.get()).rejects.toThrow('503')
+    await expect(u.get()).rejects.toThrow('503')
+    expect(u.setup.loads).toBe(2)
+  })
+
+  it('hands the leader\'s failure to the requests that waited for it', async () => {
+    const t = await build()
+    t.setup.loader = async () => {
+      await systemSleep(20)
+      throw new Error('entra down')
+    }
+    const results = await Promise.allSettled([t.get(), t.get(), t.get()])
+    expect(results.every((r) => r.status === 'rejected')).toBe(true)
+    expect(t.setup.loads).toBe(1)
+  })
+
+  it('lets a new isolate start from KV without loading', async () => {
+    const t = await build()
+    await t.get()
+    await t.settle()
+    const fresh = await build({ kv: t.kv })
+    fresh.setup.nowMs = t.setup.nowMs + MINUTE
+    const result = await fresh.get()
+    expect(result).toEqual({ token: expect.objectContaining({ accessToken: 'token-1' }), source: 'kv' })
+    expect(fresh.setup.loads).toBe(0)
+  })
+
+  it('ignores a stale KV entry, re-checking expiry after the read', async () => {
+    const t = await build()
+    await t.get()
+    await t.settle()
+    const later = await build({ kv: t.kv })
+    later.setup.nowMs = START + 56 * MINUTE
+    // KV keeps entries at least 60 s, so a lagging read may still return this one.
+    const result = await later.get()
+    expect(result.source).toBe('fetch')
+    expect(later.setup.loads).toBe(1)
+  })
+
+  it('still answers when KV reads and writes fail', async () => {
+    const kv = new KvDouble({ now: () => START })
+    kv.failReads = true
+    kv.failWrites = true
+    const t = await build({ kv })
+    const result = await t.get()
+    await t.settle()
+    expect(result.token.accessToken).toBe('token-1')
+    expect(t.events).toEqual(expect.arrayContaining(['kv_read_failed', 'kv_write_failed']))
+    expect((await t.get()).source).toBe('memory')
+  })
+
+  it('refuses a rejected token from memory and KV, and loads a new one', async () => {
+    const t = await build()
+    const first = await t.get()
+    await t.settle()
+    const retry = await t.get(first.token.accessToken)
+    expect(retry.source).toBe('fetch')
+    expect(retry.token.accessToken).toBe('token-2')
+  })
+
+  it('invalidates memory and KV', async () => {
+    const t = await build()
+    const first = await t.get()
+    await t.settle()
+    t.setup.nowMs += 1_000 // KV allows one write per second per key
+    await t.cache.invalidate(first.token.accessToken)
+    expect(t.kv.keys()).toEqual([])
+    expect((await t.get()).source).toBe('fetch')
+  })
+
+  it('drops the memory copy even when the KV delete is throttled', async () => {
+    const t = await build()
+    const first = await t.get()
+    await t.settle()
+    await t.cache.invalidate(first.token.accessToken) // same second as the write: KV answers 429
+    expect(t.events).toContain('kv_delete_failed')
+    const next = await t.get(first.token.accessToken)
+    expect(next.token.accessToken).not.toBe(first.token.accessToken)
+  })
+
+  it('refreshes KV from the cron only when due', async () => {
+    const t = await build()
+    expect(await t.cache.refreshIfDue(t.setup.nowMs + 5000)).toBe('refreshed')
+    expect(t.setup.loads).toBe(1)
+    t.setup.nowMs += 10 * MINUTE
+    expect(await t.cache.refreshIfDue(t.setup.nowMs + 5000)).toBe('fresh')
+    expect(t.setup.loads).toBe(1)
+    t.setup.nowMs += 25 * MINUTE
+    expect(await t.cache.refreshIfDue(t.setup.nowMs + 5000)).toBe('refreshed')
+    expect(t.setup.loads).toBe(2)
+  })
+})

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest'
+import { parseConfig, parseCertificatePem } from '../src/config'
+
+const base = {
+  AUTH_MODE: 'anonymous',
+  AZURE_TENANT_ID: '11111111-1111-4111-8111-111111111111',
+  AZURE_CLIENT_ID: '22222222-2222-4222-8222-222222222222',
+  AZURE_CLIENT_SECRET: 'super-secret-value-123',
+  WEBPUBSUB_ENDPOINT: 'https://contoso.webpubsub.azure.com',
+  WEBPUBSUB_HUBS: 'chat, lobby',
+}
+
+const problemsOf = (env: Record<string, unknown>) => {
+  const result = parseConfig(env)
+  if (result.ok) throw new Error('expected problems')
+  return result.problems
+}
+
+// A syntactically valid PEM pair; the bytes only need to be base64 for parsing.
+const KEY = '-----BEGIN PRIVATE KEY-----\nAAECAwQF\n-----END PRIVATE KEY-----'
+const CERT = '-----BEGIN CERTIFICATE-----\nBgcICQoL\n-----END CERTIFICATE-----'
+
+describe('config', () => {
+  it('parses a complete configuration with defaults', () => {
+    const result = parseConfig(base)
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.config).toMatchObject({
+      authMode: 'anonymous',
+      authorityHost: 'https://login.microsoftonline.com',
+      tokenEndpoint:
+        'https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/oauth2/v2.0/token',
+      endpoint: 'https://contoso.webpubsub.azure.com',
+      scope: 'https://webpubsub.azure.com/.default',
+      hubs: ['chat', 'lobby'],
+      tokenTtlMinutes: 60,
+      credential: { kind: 'secret', secret: 'super-secret-value-123' },
+    })
+    expect(Object.isFrozen(result.config)).toBe(true)
+  })
+
+  it('reports every problem at once, naming each variable', () => {
+    const problems = problemsOf({
+      AZURE_TENANT_ID: 'not a tenant',
+      WEBPUBSUB_ENDPOINT: 'http://contoso.webpubsub.azure.com',
+      WEBPUBSUB_HUBS: '9bad',
+      TOKEN_TTL_MINUTES: '0',
+    })
+    const variables = problems.map((p) => p.variable)
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'AUTH_MODE',
+        'AZURE_TENANT_ID',
+        'AZURE_CLIENT_ID',
+        'AZURE_CLIENT_SECRET',
+        'WEBPUBSUB_ENDPOINT',
+        'WEBPUBSUB_HUBS',
+        'TOKEN_TTL_MINUTES',
+      ]),
+    )
+  })
+
+  it('requires AUTH_MODE explicitly and rejects unknown modes', () => {
+    expect(problemsOf({ ...base, AUTH_MODE: undefined })).toEqual([
+      expect.objectContaining({ variable: 'AUTH_MODE', problem: expect.stringContaining('required') }),
+    ])
+    expect(problemsOf({ ...base, AUTH_MODE: 'open' })[0]?.variable).toBe('AUTH_MODE')
+  })
+
+  it('accepts http endpoints only on loopback', () => {
+    expect(parseConfig({ ...base, WEBPUBSUB_ENDPOINT: 'http://127.0.0.1:8788' }).ok).toBe(true)
+    expect(parseConfig({ ...base, WEBPUBSUB_ENDPOINT: 'http://localhost:8788/' }).ok).toBe(true)
+    expect(problemsOf({ ...base, WEBPUBSUB_ENDPOINT: 'https://x.webpubsub.azure.com/api' })[0]).toMatchObject({
+      variable: 'WEBPUBSUB_ENDPOINT',
+      problem: expect.stringContaining('origin only'),
+    })
+    expect(problemsOf({ ...base, AZURE_AUTHORITY_HOST: 'http://login.example.com' })[0]?.variable).toBe(
+      'AZURE_AUTHORITY_HOST',
+    )
+  })
+
+  it('wants exactly one credential', () => {
+    expect(problemsOf({ ...base, AZURE_CLIENT_CERTIFICATE: `${KEY}\n${CERT}` })[0]?.problem).toContain(
+      'exactly one',
+    )
+    expect(problemsOf({ ...base, AZURE_CLIENT_SECRET: '' })[0]?.variable).toBe('AZURE_CLIENT_SECRET')
+  })
+
+  it('never echoes a secret value in a problem', () => {
+    const problems = problemsOf({ ...base, AUTH_MODE: 'x', TOKEN_CACHE_KEY: 'c2VjcmV0LWNhY2hlLWtleQ==' })
+    expect(problems.map((p) => p.variable)).toContain('TOKEN_CACHE_KEY')
+    expect(JSON.stringify(problems)).not.toContain('c2VjcmV0LWNhY2hlLWtleQ')
+    expect(JSON.stringify(problems)).not.toContain('super-secret-value-123')
+  })
+
+  it('validates hub names and duplicates', () => {
+    expect(problemsOf({ ...base, WEBPUBSUB_HUBS: 'chat,Chat' })[0]?.problem).toContain('twice')
+    expect(problemsOf({ ...base, WEBPUBSUB_HUBS: 'chat,has space' })[0]?.problem).toContain('not a valid hub')
+    expect(problemsOf({ ...base, WEBPUBSUB_HUBS: ' , ' })[0]?.variable).toBe('WEBPUBSUB_HUBS')
+  })
+
+  it('checks the scope shape and the token lifetime range', () => {
+    expect(problemsOf({ ...base, WEBPUBSUB_SCOPE: 'https://webpubsub.azure.com' })[0]?.variable).toBe(
+      'WEBPUBSUB_SCOPE',
+    )
+    expect(problemsOf({ ...base, TOKEN_TTL_MINUTES: '1.5' })[0]?.variable).toBe('TOKEN_TTL_MINUTES')
+    expect(problemsOf({ ...base, TOKEN_TTL_MINUTES: '1441' })[0]?.variable).toBe('TOKEN_TTL_MINUTES')
+    const ok = parseConfig({ ...base, TOKEN_TTL_MINUTES: '15' })
+    expect(ok.ok && ok.config.tokenTtlMinutes).toBe(15)
+  })
+
+  it('accepts a 32-byte TOKEN_CACHE_KEY', () => {
+    const key = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))
+    const result = parseConfig({ ...base, TOKEN_CACHE_KEY: key })
+    expect(result.ok && result.config.cacheKeyBase64).toBe(key)
+  })
+})
+
+describe('parseCertificatePem', () => {
+  const parse = (pem: string) => {
+    const problems: string[] = []
+    const result = parseCertificatePem(pem, (p) => problems.push(p))
+    return { result, problems }
+  }
+
+  it('splits key and leaf certificate, in any order, with escaped newlines', () => {
+    const { result, problems } = parse(`${CERT}\\n${KEY}`.replace(/\n/g, '\\n'))
+    expect(problems).toEqual([])
+    expect(result?.kind).toBe('certificate')
+    if (result?.kind !== 'certificate') return
+    expect([...result.privateKeyDer]).toEqual([0, 1, 2, 3, 4, 5])
+    expect([...result.certificateDer]).toEqual([6, 7, 8, 9, 10, 11])
+    expect(result.privateKeyPem.startsWith('-----BEGIN PRIVATE KEY-----\n')).toBe(true)
+  })
+
+  it('explains how to convert a PKCS#1 key', () => {
+    const { result, problems } = parse(
+      '-----BEGIN RSA PRIVATE KEY-----\nAAEC\n-----END RSA PRIVATE KEY-----\n' + CERT,
+    )
+    expect(result).toBeUndefined()
+    expect(problems[0]).toContain('openssl pkcs8 -topk8 -nocrypt')
+  })
+
+  it('asks for the certificate when only a key is given', () => {
+    const { problems } = parse(KEY)
+    expect(problems).toEqual([expect.stringContaining('no -----BEGIN CERTIFICATE-----')])
+  })
+
+  it('rejects text that is not PEM and encrypted keys', () => {
+    expect(parse('hello').problems[0]).toContain('is not PEM')
+    expect(
+      parse('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----').problems[0],
+    ).toContain('encrypted')
+  })
+})

@@ -1,0 +1,68 @@
+// The emulator's control API, as the Worker tests drive it over 127.0.0.1.
+import { inject } from 'vitest'
+
+export type RouteName =
+  | 'entra.token'
+  | 'entra.openid'
+  | 'entra.jwks'
+  | 'webpubsub.generateToken'
+  | 'webpubsub.health'
+
+export interface DemoApp {
+  clientId: string
+  clientSecret?: string
+  certificatePem?: string
+  role: 'owner' | 'reader' | 'none'
+}
+
+export interface DemoCredentials {
+  tenantId: string
+  authorityHost: string
+  endpoint: string
+  scope: string
+  apps: Record<'ownerSecret' | 'ownerCertificate' | 'reader' | 'noRole' | 'expiredSecret', DemoApp>
+}
+
+export type Fault =
+  | { route: RouteName; kind: 'status'; status: number; retryAfterSeconds?: number; times?: number }
+  | { route: RouteName; kind: 'hang' | 'malformed' | 'empty'; times?: number }
+
+export const emulatorUrl = (): string => inject('emulatorUrl')
+
+async function control(method: string, path: string, body?: unknown): Promise<Response> {
+  const response = await fetch(`${emulatorUrl()}/_emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}`)
+  return response
+}
+
+export const emulator = {
+  async credentials(): Promise<DemoCredentials> {
+    return (await control('GET', '/credentials')).json()
+  },
+  async counters(): Promise<Record<RouteName, number>> {
+    const body = (await (await control('GET', '/counters')).json()) as { routes: Record<RouteName, number> }
+    return body.routes
+  },
+  async reset(): Promise<void> {
+    await control('POST', '/reset')
+  },
+  async fault(fault: Fault): Promise<void> {
+    await control('POST', '/faults', fault)
+  },
+  async latency(route: RouteName, ms: number): Promise<void> {
+    await control('POST', '/latency', { route, ms })
+  },
+  async settings(settings: { entraTokenLifetimeSeconds?: number; entraRefreshInSeconds?: number | null }) {
+    await control('PATCH', '/settings', settings)
+  },
+  async assignRole(clientId: string, role: 'owner' | 'reader' | 'none'): Promise<void> {
+    await control('PUT', '/role-assignments', { clientId, role })
+  },
+  async registerApp(app: { role: 'owner' | 'reader' | 'none'; secret?: string; certificatePem?: string }) {
+    return (await (await control('POST', '/apps', app)).json()) as { clientId: string; clientSecret?: string }
+  },
+}

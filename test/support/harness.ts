@@ -1,0 +1,92 @@
+// Builds a fresh negotiator app per test with a controllable clock, captured logs and waitUntil.
+import { createExecutionContext, env as workerEnv, waitOnExecutionContext } from 'cloudflare:test'
+import { createApp } from '../../src/app'
+import { systemSleep } from '../../src/lib/clock'
+import { emulator, emulatorUrl, type DemoApp } from './emulator'
+
+export interface HarnessOptions {
+  /** Which demo app signs in; default the Owner with a secret. */
+  app?: 'ownerSecret' | 'ownerCertificate' | 'reader' | 'noRole' | 'expiredSecret' | DemoApp
+  /** Extra or replaced variables; `undefined` removes one. */
+  vars?: Record<string, unknown>
+  /** Sleep advances the fake clock at once instead of waiting (for retry tests). */
+  instantSleep?: boolean
+  upstreamDeadlineMs?: number
+}
+
+export interface Harness {
+  env: Record<string, unknown>
+  logs: string[]
+  sleeps: number[]
+  /** Milliseconds added to the real clock. */
+  advance(ms: number): void
+  now(): number
+  /** Serves one request and waits for its waitUntil work. */
+  request(path: string, init?: RequestInit): Promise<Response>
+  /** Serves one request, returning before its waitUntil work ends. */
+  requestDeferred(path: string, init?: RequestInit): Promise<{ response: Response; settled: Promise<void> }>
+  scheduled(): Promise<string>
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const credentials = await emulator.credentials()
+  const chosen = typeof options.app === 'object' ? options.app : credentials.apps[options.app ?? 'ownerSecret']
+  let offsetMs = 0
+  const logs: string[] = []
+  const sleeps: number[] = []
+  const now = (): number => Date.now() + offsetMs
+  const { app, scheduled } = createApp({
+    now,
+    sleep: async (ms, signal) => {
+      sleeps.push(ms)
+      if (options.instantSleep === true) offsetMs += ms
+      else await systemSleep(ms, signal)
+    },
+    writeLog: (line) => logs.push(line),
+    upstreamDeadlineMs: options.upstreamDeadlineMs,
+  })
+  const env: Record<string, unknown> = {
+    AUTH_MODE: 'anonymous',
+    AZURE_TENANT_ID: credentials.tenantId,
+    AZURE_CLIENT_ID: chosen.clientId,
+    AZURE_CLIENT_SECRET: chosen.clientSecret,
+    AZURE_CLIENT_CERTIFICATE: chosen.certificatePem,
+    AZURE_AUTHORITY_HOST: emulatorUrl(),
+    WEBPUBSUB_ENDPOINT: emulatorUrl(),
+    WEBPUBSUB_HUBS: 'chat,lobby',
+    TOKEN_CACHE: workerEnv.TOKEN_CACHE,
+  }
+  for (const [name, value] of Object.entries(options.vars ?? {})) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  const serve = async (path: string, init?: RequestInit) => {
+    const ctx = createExecutionContext()
+    const response = await app.request(path, init, env, ctx)
+    return { response, settled: waitOnExecutionContext(ctx) }
+  }
+  return {
+    env,
+    logs,
+    sleeps,
+    advance: (ms) => {
+      offsetMs += ms
+    },
+    now,
+    async request(path, init) {
+      const { response, settled } = await serve(path, init)
+      await settled
+      return response
+    },
+    requestDeferred: serve,
+    scheduled: () => scheduled(env),
+  }
+}
+
+/** Reads a problem+json body and checks its envelope. */
+export async function problemOf(response: Response): Promise<Record<string, unknown>> {
+  if (response.headers.get('content-type') !== 'application/problem+json') {
+    throw new Error(`expected application/problem+json, got ${response.headers.get('content-type')} (${response.status})`)
+  }
+  return (await response.json()) as Record<string, unknown>
+}
