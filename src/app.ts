@@ -2,12 +2,21 @@
 import { Hono } from 'hono'
 import { requestId, type RequestIdVariables } from 'hono/request-id'
 import { timing, type TimingVariables } from 'hono/timing'
-import { createEncryptedKv, deriveCacheKey, importCacheKey, type KvLike } from './cache/encrypted-kv'
+import {
+  createEncryptedKv,
+  deriveCacheKey,
+  importCacheKey,
+  type KvLike,
+} from './cache/encrypted-kv'
 import { createMemoryCache } from './cache/memory'
 import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from './config'
 import type { EntraToken } from './entra/client-credentials'
 import { prepareCredential } from './entra/credential'
-import { createEntraTokenSource, entraTokenCacheKey, type EntraTokenSource } from './entra/token-source'
+import {
+  createEntraTokenSource,
+  entraTokenCacheKey,
+  type EntraTokenSource,
+} from './entra/token-source'
 import { NegotiatorError } from './errors'
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
@@ -42,7 +51,11 @@ export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problem
 export type AppEnv = {
   Bindings: Record<string, unknown>
   Variables: RequestIdVariables &
-    TimingVariables & { runtime: RuntimeState; log: Logger; waitUntil: (promise: Promise<unknown>) => void }
+    TimingVariables & {
+      runtime: RuntimeState
+      log: Logger
+      waitUntil: (promise: Promise<unknown>) => void
+    }
 }
 
 export function createApp(options: AppOptions = {}) {
@@ -134,7 +147,9 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', negotiateRoutes)
   app.notFound((c) =>
     problemResponse(
-      new NegotiatorError('not_found', { detail: 'Nothing here; the negotiator serves /negotiate, /healthz and /readyz.' }),
+      new NegotiatorError('not_found', {
+        detail: 'Nothing here; the negotiator serves /negotiate, /healthz and /readyz.',
+      }),
       c.get('requestId'),
     ),
   )

@@ -44,9 +44,7 @@ export interface ConfigProblem {
   problem: string
 }
 
-export type ConfigResult =
-  | { ok: true; config: Config }
-  | { ok: false; problems: ConfigProblem[] }
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] }
 
 /** The variables this file reads; a change to any of them means the config must be parsed again. */
 export const CONFIG_VARIABLES = [
@@ -104,7 +102,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   if (clientId === '') report('AZURE_CLIENT_ID', 'is required: the application (client) id')
   else if (!GUID.test(clientId)) report('AZURE_CLIENT_ID', 'must be a GUID (the application id)')
 
-  const credential = parseCredential(text('AZURE_CLIENT_SECRET'), text('AZURE_CLIENT_CERTIFICATE'), report)
+  const credential = parseCredential(
+    text('AZURE_CLIENT_SECRET'),
+    text('AZURE_CLIENT_CERTIFICATE'),
+    report,
+  )
 
   const authorityHost = parseHttpsOrigin(
     'AZURE_AUTHORITY_HOST',
@@ -131,7 +133,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   if (hubs.length === 0) report('WEBPUBSUB_HUBS', 'is required: a comma-separated list of hubs')
   for (const hub of hubs) {
     if (!HUB_NAME_PATTERN.test(hub)) {
-      report('WEBPUBSUB_HUBS', `"${hub.slice(0, 40)}" is not a valid hub name (SPEC: ${HUB_NAME_PATTERN.source})`)
+      report(
+        'WEBPUBSUB_HUBS',
+        `"${hub.slice(0, 40)}" is not a valid hub name (SPEC: ${HUB_NAME_PATTERN.source})`,
+      )
     }
   }
   if (new Set(hubs.map((hub) => hub.toLowerCase())).size !== hubs.length) {
@@ -141,7 +146,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const ttlRaw = text('TOKEN_TTL_MINUTES') ?? '60'
   const tokenTtlMinutes = Number(ttlRaw)
   if (!/^\d+$/.test(ttlRaw) || tokenTtlMinutes < 1 || tokenTtlMinutes > MAX_TOKEN_TTL_MINUTES) {
-    report('TOKEN_TTL_MINUTES', `must be a whole number of minutes from 1 to ${MAX_TOKEN_TTL_MINUTES}`)
+    report(
+      'TOKEN_TTL_MINUTES',
+      `must be a whole number of minutes from 1 to ${MAX_TOKEN_TTL_MINUTES}`,
+    )
   }
 
   const cacheKeyBase64 = text('TOKEN_CACHE_KEY')
@@ -179,7 +187,8 @@ function parseHttpsOrigin(
     report(variable, 'must be an absolute URL such as https://example.com')
     return ''
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
+  const loopback =
+    url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     report(variable, 'must use https (http is accepted only for 127.0.0.1 and localhost)')
   }
@@ -196,12 +205,18 @@ function parseCredential(
   report: (variable: string, problem: string) => void,
 ): CredentialConfig | undefined {
   if (secret !== undefined && certificate !== undefined) {
-    report('AZURE_CLIENT_SECRET', 'set exactly one of AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE, not both')
+    report(
+      'AZURE_CLIENT_SECRET',
+      'set exactly one of AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE, not both',
+    )
     return undefined
   }
   if (secret !== undefined) return { kind: 'secret', secret }
   if (certificate === undefined) {
-    report('AZURE_CLIENT_SECRET', 'set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE (a PEM with key and certificate)')
+    report(
+      'AZURE_CLIENT_SECRET',
+      'set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE (a PEM with key and certificate)',
+    )
     return undefined
   }
   return parseCertificatePem(certificate, (problem) => report('AZURE_CLIENT_CERTIFICATE', problem))
@@ -221,7 +236,9 @@ export function parseCertificatePem(
     body: (match[2] ?? '').replace(/\s+/g, ''),
   }))
   if (blocks.length === 0) {
-    report('is not PEM: expected a -----BEGIN PRIVATE KEY----- block and a -----BEGIN CERTIFICATE----- block')
+    report(
+      'is not PEM: expected a -----BEGIN PRIVATE KEY----- block and a -----BEGIN CERTIFICATE----- block',
+    )
     return undefined
   }
   const labels = blocks.map((block) => block.label)
@@ -242,7 +259,9 @@ export function parseCertificatePem(
   const key = blocks.find((block) => block.label === 'PRIVATE KEY')
   const certificate = blocks.find((block) => block.label === 'CERTIFICATE')
   if (key === undefined) {
-    report('has no -----BEGIN PRIVATE KEY----- (PKCS#8) block; the PEM must hold the key and the certificate')
+    report(
+      'has no -----BEGIN PRIVATE KEY----- (PKCS#8) block; the PEM must hold the key and the certificate',
+    )
   }
   if (certificate === undefined) {
     report(

@@ -5,7 +5,11 @@ const { app, scheduled } = createApp()
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  async scheduled(
+    _controller: ScheduledController,
+    env: Env,
+    ctx: ExecutionContext,
+  ): Promise<void> {
     void ctx
     await scheduled(env as unknown as Record<string, unknown>)
   },

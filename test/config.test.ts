@@ -62,7 +62,10 @@ describe('config', () => {
 
   it('requires AUTH_MODE explicitly and rejects unknown modes', () => {
     expect(problemsOf({ ...base, AUTH_MODE: undefined })).toEqual([
-      expect.objectContaining({ variable: 'AUTH_MODE', problem: expect.stringContaining('required') }),
+      expect.objectContaining({
+        variable: 'AUTH_MODE',
+        problem: expect.stringContaining('required'),
+      }),
     ])
     expect(problemsOf({ ...base, AUTH_MODE: 'open' })[0]?.variable).toBe('AUTH_MODE')
   })
@@ -70,24 +73,32 @@ describe('config', () => {
   it('accepts http endpoints only on loopback', () => {
     expect(parseConfig({ ...base, WEBPUBSUB_ENDPOINT: 'http://127.0.0.1:8788' }).ok).toBe(true)
     expect(parseConfig({ ...base, WEBPUBSUB_ENDPOINT: 'http://localhost:8788/' }).ok).toBe(true)
-    expect(problemsOf({ ...base, WEBPUBSUB_ENDPOINT: 'https://x.webpubsub.azure.com/api' })[0]).toMatchObject({
+    expect(
+      problemsOf({ ...base, WEBPUBSUB_ENDPOINT: 'https://x.webpubsub.azure.com/api' })[0],
+    ).toMatchObject({
       variable: 'WEBPUBSUB_ENDPOINT',
       problem: expect.stringContaining('origin only'),
     })
-    expect(problemsOf({ ...base, AZURE_AUTHORITY_HOST: 'http://login.example.com' })[0]?.variable).toBe(
-      'AZURE_AUTHORITY_HOST',
-    )
+    expect(
+      problemsOf({ ...base, AZURE_AUTHORITY_HOST: 'http://login.example.com' })[0]?.variable,
+    ).toBe('AZURE_AUTHORITY_HOST')
   })
 
   it('wants exactly one credential', () => {
-    expect(problemsOf({ ...base, AZURE_CLIENT_CERTIFICATE: `${KEY}\n${CERT}` })[0]?.problem).toContain(
-      'exactly one',
+    expect(
+      problemsOf({ ...base, AZURE_CLIENT_CERTIFICATE: `${KEY}\n${CERT}` })[0]?.problem,
+    ).toContain('exactly one')
+    expect(problemsOf({ ...base, AZURE_CLIENT_SECRET: '' })[0]?.variable).toBe(
+      'AZURE_CLIENT_SECRET',
     )
-    expect(problemsOf({ ...base, AZURE_CLIENT_SECRET: '' })[0]?.variable).toBe('AZURE_CLIENT_SECRET')
   })
 
   it('never echoes a secret value in a problem', () => {
-    const problems = problemsOf({ ...base, AUTH_MODE: 'x', TOKEN_CACHE_KEY: 'c2VjcmV0LWNhY2hlLWtleQ==' })
+    const problems = problemsOf({
+      ...base,
+      AUTH_MODE: 'x',
+      TOKEN_CACHE_KEY: 'c2VjcmV0LWNhY2hlLWtleQ==',
+    })
     expect(problems.map((p) => p.variable)).toContain('TOKEN_CACHE_KEY')
     expect(JSON.stringify(problems)).not.toContain('c2VjcmV0LWNhY2hlLWtleQ')
     expect(JSON.stringify(problems)).not.toContain('super-secret-value-123')
@@ -95,16 +106,20 @@ describe('config', () => {
 
   it('validates hub names and duplicates', () => {
     expect(problemsOf({ ...base, WEBPUBSUB_HUBS: 'chat,Chat' })[0]?.problem).toContain('twice')
-    expect(problemsOf({ ...base, WEBPUBSUB_HUBS: 'chat,has space' })[0]?.problem).toContain('not a valid hub')
+    expect(problemsOf({ ...base, WEBPUBSUB_HUBS: 'chat,has space' })[0]?.problem).toContain(
+      'not a valid hub',
+    )
     expect(problemsOf({ ...base, WEBPUBSUB_HUBS: ' , ' })[0]?.variable).toBe('WEBPUBSUB_HUBS')
   })
 
   it('checks the scope shape and the token lifetime range', () => {
-    expect(problemsOf({ ...base, WEBPUBSUB_SCOPE: 'https://webpubsub.azure.com' })[0]?.variable).toBe(
-      'WEBPUBSUB_SCOPE',
-    )
+    expect(
+      problemsOf({ ...base, WEBPUBSUB_SCOPE: 'https://webpubsub.azure.com' })[0]?.variable,
+    ).toBe('WEBPUBSUB_SCOPE')
     expect(problemsOf({ ...base, TOKEN_TTL_MINUTES: '1.5' })[0]?.variable).toBe('TOKEN_TTL_MINUTES')
-    expect(problemsOf({ ...base, TOKEN_TTL_MINUTES: '1441' })[0]?.variable).toBe('TOKEN_TTL_MINUTES')
+    expect(problemsOf({ ...base, TOKEN_TTL_MINUTES: '1441' })[0]?.variable).toBe(
+      'TOKEN_TTL_MINUTES',
+    )
     const ok = parseConfig({ ...base, TOKEN_TTL_MINUTES: '15' })
     expect(ok.ok && ok.config.tokenTtlMinutes).toBe(15)
   })
@@ -149,7 +164,8 @@ describe('parseCertificatePem', () => {
   it('rejects text that is not PEM and encrypted keys', () => {
     expect(parse('hello').problems[0]).toContain('is not PEM')
     expect(
-      parse('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----').problems[0],
+      parse('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----')
+        .problems[0],
     ).toContain('encrypted')
   })
 })

@@ -142,10 +142,12 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
     if (leaseId === undefined) return
     log({ event: 'entra_token_refresh_started', mode: 'background' })
     waitUntil(
-      loadUnderLease(leaseId, deadlineMs, waitUntil, undefined, current.refreshAtMs).catch((error) => {
-        // The current token is still good; the next request in the window tries again.
-        log({ event: 'entra_token_refresh_failed', mode: 'background', error: errorName(error) })
-      }),
+      loadUnderLease(leaseId, deadlineMs, waitUntil, undefined, current.refreshAtMs).catch(
+        (error) => {
+          // The current token is still good; the next request in the window tries again.
+          log({ event: 'entra_token_refresh_failed', mode: 'background', error: errorName(error) })
+        },
+      ),
     )
   }
 
@@ -163,7 +165,13 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         if (slot.rejected !== undefined && slot.rejected.untilMs > at) throw slot.rejected.error
         const leaseId = tryLease(deadlineMs)
         if (leaseId !== undefined) {
-          const result = await loadUnderLease(leaseId, deadlineMs, waitUntil, rejectedToken, -Infinity)
+          const result = await loadUnderLease(
+            leaseId,
+            deadlineMs,
+            waitUntil,
+            rejectedToken,
+            -Infinity,
+          )
           if (result.source === 'kv' && at >= result.token.refreshAtMs) {
             startBackgroundRefresh(result.token, deadlineMs, waitUntil)
           }

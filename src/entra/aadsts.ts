@@ -77,7 +77,8 @@ function extractAadsts(body: EntraErrorBody): number | undefined {
   return undefined
 }
 
-const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+const asString = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : undefined
 
 /**
  * Turns a non-2xx answer with a parsed body into a NegotiatorError. Throttling and outages are
@@ -112,7 +113,8 @@ export function entraError(
     })
   }
   const known = aadsts === undefined ? undefined : ADVICE[aadsts]
-  if (known !== undefined) return new NegotiatorError(known.code, { detail: known.detail, upstream })
+  if (known !== undefined)
+    return new NegotiatorError(known.code, { detail: known.detail, upstream })
   const error = upstream.code
   if (error === 'invalid_client' || error === 'unauthorized_client') {
     return new NegotiatorError('entra_credentials_rejected', {
@@ -123,7 +125,10 @@ export function entraError(
     })
   }
   if (error === 'invalid_scope') {
-    return new NegotiatorError('entra_scope_invalid', { detail: ADVICE[70011]?.detail ?? '', upstream })
+    return new NegotiatorError('entra_scope_invalid', {
+      detail: ADVICE[70011]?.detail ?? '',
+      upstream,
+    })
   }
   if (body === undefined || error === undefined) {
     return new NegotiatorError('entra_unexpected_response', {

@@ -125,7 +125,8 @@ export async function requestEntraToken(
   if (!response.ok) {
     const waitMs = retryAfterMs(response.headers, deps.now())
     const retryAfterSeconds = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000)
-    const errorBody = typeof body === 'object' && body !== null ? (body as EntraErrorBody) : undefined
+    const errorBody =
+      typeof body === 'object' && body !== null ? (body as EntraErrorBody) : undefined
     throw entraError(response.status, errorBody, retryAfterSeconds)
   }
 
@@ -133,7 +134,12 @@ export async function requestEntraToken(
   const accessToken = fields.access_token
   const expiresIn = numberField(fields.expires_in)
   const refreshIn = numberField(fields.refresh_in)
-  if (typeof accessToken !== 'string' || accessToken === '' || expiresIn === undefined || expiresIn <= 0) {
+  if (
+    typeof accessToken !== 'string' ||
+    accessToken === '' ||
+    expiresIn === undefined ||
+    expiresIn <= 0
+  ) {
     throw new NegotiatorError('entra_unexpected_response', {
       detail:
         'Entra answered 200 without an access_token and a positive expires_in; check AZURE_AUTHORITY_HOST ' +
@@ -141,6 +147,7 @@ export async function requestEntraToken(
       upstream: { service: 'entra', status: response.status },
     })
   }
-  const validRefreshIn = refreshIn !== undefined && refreshIn > 0 && refreshIn < expiresIn ? refreshIn : undefined
+  const validRefreshIn =
+    refreshIn !== undefined && refreshIn > 0 && refreshIn < expiresIn ? refreshIn : undefined
   return { accessToken, ...tokenTimeline(obtainedAtMs, expiresIn, validRefreshIn) }
 }

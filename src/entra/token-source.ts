@@ -1,6 +1,10 @@
 // The Entra token as the rest of the negotiator sees it: cached in memory and KV, fetched rarely.
 import type { Config } from '../config'
-import { createLayeredTokenCache, type LayeredTokenCache, type TokenCacheEvent } from '../cache/token-cache'
+import {
+  createLayeredTokenCache,
+  type LayeredTokenCache,
+  type TokenCacheEvent,
+} from '../cache/token-cache'
 import type { EncryptedKv } from '../cache/encrypted-kv'
 import type { MemoryCache } from '../cache/memory'
 import { NegotiatorError } from '../errors'
@@ -20,8 +24,17 @@ import type { PreparedCredential } from './credential'
  * Hashing keeps the key far below KV's 512-byte limit and keeps ids out of the KV dashboard. The
  * value is encrypted (cache/encrypted-kv.ts) with this key bound as additional data.
  */
-export async function entraTokenCacheKey(config: Config, credential: PreparedCredential): Promise<string> {
-  const parts = [config.authorityHost, config.tenantId, config.clientId, config.scope, credential.fingerprint]
+export async function entraTokenCacheKey(
+  config: Config,
+  credential: PreparedCredential,
+): Promise<string> {
+  const parts = [
+    config.authorityHost,
+    config.tenantId,
+    config.clientId,
+    config.scope,
+    credential.fingerprint,
+  ]
   return `entra-token:v1:${encodeBase64Url(await sha256(parts.join('\n')))}`
 }
 
@@ -48,7 +61,8 @@ export function createEntraTokenSource(options: EntraTokenSourceOptions): EntraT
     now,
     sleep,
     log: options.log,
-    isPermanentFailure: (error) => error instanceof NegotiatorError && isPermanentEntraFailure(error),
+    isPermanentFailure: (error) =>
+      error instanceof NegotiatorError && isPermanentEntraFailure(error),
     load: async (deadlineMs) => {
       const startedAtMs = now()
       const token = await requestEntraToken(config, credential, {

@@ -29,7 +29,7 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 429, title: 'Too many requests' }
     // Upstream rejections of our own credentials or setup: the gateway got a bad answer (502).
     case 'entra_credentials_rejected':
-      return { status: 502, title: 'Entra ID rejected the negotiator\'s credentials' }
+      return { status: 502, title: "Entra ID rejected the negotiator's credentials" }
     case 'entra_app_or_tenant_not_found':
       return { status: 502, title: 'Entra ID does not know the app or tenant' }
     case 'entra_scope_invalid':
@@ -106,6 +106,7 @@ export function problemResponse(
   const responseHeaders = new Headers(options.headers)
   responseHeaders.set('content-type', 'application/problem+json')
   responseHeaders.set('cache-control', 'no-store')
-  if (error.retryAfterSeconds !== undefined) responseHeaders.set('retry-after', String(error.retryAfterSeconds))
+  if (error.retryAfterSeconds !== undefined)
+    responseHeaders.set('retry-after', String(error.retryAfterSeconds))
   return new Response(JSON.stringify(body), { status, headers: responseHeaders })
 }

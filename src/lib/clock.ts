@@ -14,10 +14,13 @@ export const systemSleep: Sleep = (ms, signal) =>
       reject(signal.reason)
       return
     }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, Math.max(0, ms))
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      Math.max(0, ms),
+    )
     const onAbort = (): void => {
       clearTimeout(timer)
       reject(signal?.reason)

@@ -25,6 +25,8 @@ export function createLogger(
   write: (line: string) => void = (line) => console.log(line),
 ): Logger {
   return (level, event, fields) => {
-    write(JSON.stringify(scrub({ level, event, ...base, ...fields, time: new Date().toISOString() })))
+    write(
+      JSON.stringify(scrub({ level, event, ...base, ...fields, time: new Date().toISOString() })),
+    )
   }
 }

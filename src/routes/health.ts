@@ -25,7 +25,11 @@ healthRoutes.get('/readyz', async (c) => {
       status: 'ready',
       authMode: runtime.config.authMode,
       hubs: runtime.config.hubs,
-      checks: { config: 'ok', entraToken: source, kv: runtime.kvBound ? 'bound' : 'not bound (memory only)' },
+      checks: {
+        config: 'ok',
+        entraToken: source,
+        kv: runtime.kvBound ? 'bound' : 'not bound (memory only)',
+      },
     })
   } catch (error) {
     // Not ready is 503 whatever the cause, so load balancers and probes read it the same way;

@@ -11,7 +11,17 @@ import { configInvalid } from './health'
 export const negotiateRoutes = new Hono<AppEnv>()
 
 /** Parameters a caller may never set: identity and rights come from server-side policy (SPEC §5). */
-const NOT_ALLOWED = ['userId', 'userid', 'user', 'id', 'role', 'roles', 'group', 'groups', 'minutesToExpire']
+const NOT_ALLOWED = [
+  'userId',
+  'userid',
+  'user',
+  'id',
+  'role',
+  'roles',
+  'group',
+  'groups',
+  'minutesToExpire',
+]
 const MAX_BODY_BYTES = 4096
 
 type Params = Map<string, string[]>
@@ -25,7 +35,8 @@ async function readParams(c: Context<AppEnv>): Promise<Params> {
   if (c.req.method !== 'POST') return params
 
   const text = await c.req.text()
-  if (text.length > MAX_BODY_BYTES) throw invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
+  if (text.length > MAX_BODY_BYTES)
+    throw invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
   if (text.trim() === '') return params
   const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
   if (type === 'application/json') {
@@ -50,7 +61,8 @@ async function readParams(c: Context<AppEnv>): Promise<Params> {
   return params
 }
 
-const invalid = (detail: string): NegotiatorError => new NegotiatorError('parameter_invalid', { detail })
+const invalid = (detail: string): NegotiatorError =>
+  new NegotiatorError('parameter_invalid', { detail })
 
 function single(params: Params, name: string): string | undefined {
   const values = params.get(name)
@@ -78,7 +90,9 @@ async function negotiate(c: Context<AppEnv>) {
   let hub = config.hubs[0] ?? ''
   if (hubParam !== undefined) {
     if (!HUB_NAME_PATTERN.test(hubParam)) {
-      throw invalid('"hub" must start with a letter and hold at most 128 letters, digits and _`,.[]')
+      throw invalid(
+        '"hub" must start with a letter and hold at most 128 letters, digits and _`,.[]',
+      )
     }
     const allowed = config.hubs.find((name) => name.toLowerCase() === hubParam.toLowerCase())
     if (allowed === undefined) {

@@ -27,7 +27,12 @@ export interface ClientUrls {
 }
 
 /** `endpoint` is an http(s) origin without a trailing slash (config.ts guarantees it). */
-export function buildClientUrls(endpoint: string, hub: string, protocol: ClientProtocol, token: string): ClientUrls {
+export function buildClientUrls(
+  endpoint: string,
+  hub: string,
+  protocol: ClientProtocol,
+  token: string,
+): ClientUrls {
   const wsEndpoint = endpoint.replace(/^http/, 'ws')
   const baseUrl = `${wsEndpoint}/${clientPathFor(protocol, hub)}`
   return { baseUrl, url: `${baseUrl}?access_token=${token}` }

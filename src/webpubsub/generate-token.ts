@@ -36,7 +36,7 @@ export function generateTokenUrl(request: GenerateTokenRequest): string {
 }
 
 const FORBIDDEN_DETAIL =
-  'Web PubSub refused to generate a client token (403): the negotiator\'s service principal ' +
+  "Web PubSub refused to generate a client token (403): the negotiator's service principal " +
   '(AZURE_CLIENT_ID) lacks Microsoft.SignalRService/WebPubSub/clientConnection/generateToken/action. ' +
   'Assign it the "Web PubSub Service Owner" role on the Web PubSub resource (the "Reader" role is ' +
   'read-only and is not enough). New role assignments can take up to 30 minutes to apply.'
@@ -54,7 +54,13 @@ export async function generateClientToken(
           method: 'POST',
           headers: { authorization: `Bearer ${deps.accessToken}`, accept: 'application/json' },
         }),
-      { fetch: deps.fetch, now: deps.now, sleep: deps.sleep, deadlineMs: deps.deadlineMs, onRetry: deps.onRetry },
+      {
+        fetch: deps.fetch,
+        now: deps.now,
+        sleep: deps.sleep,
+        deadlineMs: deps.deadlineMs,
+        onRetry: deps.onRetry,
+      },
     ))
   } catch (error) {
     if (error instanceof RetryExhaustedError) {
@@ -80,7 +86,8 @@ export async function generateClientToken(
   if (response.ok) {
     if (typeof fields.token === 'string' && fields.token !== '') return fields.token
     throw new NegotiatorError('webpubsub_unexpected_response', {
-      detail: 'The Auth API answered without a token; check WEBPUBSUB_ENDPOINT points at Web PubSub.',
+      detail:
+        'The Auth API answered without a token; check WEBPUBSUB_ENDPOINT points at Web PubSub.',
       upstream: { service: 'webpubsub', status: response.status, requestId: requestIdOf(response) },
     })
   }
@@ -91,13 +98,18 @@ function requestIdOf(response: Response): string | undefined {
   return response.headers.get('x-ms-request-id') ?? undefined
 }
 
-function authApiError(response: Response, fields: Record<string, unknown>, nowMs: number): NegotiatorError {
+function authApiError(
+  response: Response,
+  fields: Record<string, unknown>,
+  nowMs: number,
+): NegotiatorError {
   const status = response.status
   const upstream: UpstreamDetail = {
     service: 'webpubsub',
     status,
     code:
-      response.headers.get('x-ms-error-code') ?? (typeof fields.code === 'string' ? fields.code : undefined),
+      response.headers.get('x-ms-error-code') ??
+      (typeof fields.code === 'string' ? fields.code : undefined),
     requestId: requestIdOf(response),
   }
   const waitMs = retryAfterMs(response.headers, nowMs)
@@ -108,14 +120,15 @@ function authApiError(response: Response, fields: Record<string, unknown>, nowMs
         detail:
           'Web PubSub rejected the Entra token (401). Check that WEBPUBSUB_SCOPE matches the cloud of ' +
           'WEBPUBSUB_ENDPOINT (https://webpubsub.azure.com/.default for public Azure) and that the app ' +
-          'registration lives in the resource\'s tenant.',
+          "registration lives in the resource's tenant.",
         upstream,
       })
     case status === 403:
       return new NegotiatorError('webpubsub_forbidden', { detail: FORBIDDEN_DETAIL, upstream })
     case status === 404:
       return new NegotiatorError('webpubsub_request_rejected', {
-        detail: 'The Auth API was not found (404); check WEBPUBSUB_ENDPOINT names a Web PubSub resource.',
+        detail:
+          'The Auth API was not found (404); check WEBPUBSUB_ENDPOINT names a Web PubSub resource.',
         upstream,
       })
     case status === 429:

@@ -44,7 +44,10 @@ export interface IssuedAccess {
   expiresAtMs: number
 }
 
-export async function issueClientAccess(request: IssueAccessRequest, deps: IssueAccessDeps): Promise<IssuedAccess> {
+export async function issueClientAccess(
+  request: IssueAccessRequest,
+  deps: IssueAccessDeps,
+): Promise<IssuedAccess> {
   let rejectedToken: string | undefined
   for (let attempt = 1; ; attempt++) {
     const entraStartMs = deps.now()
@@ -78,12 +81,20 @@ export async function issueClientAccess(request: IssueAccessRequest, deps: Issue
       )
       deps.timing?.('authapi', deps.now() - authStartMs)
       const { expiresAtMs } = checkClientToken(token, request.endpoint, request.hub)
-      return { ...buildClientUrls(request.endpoint, request.hub, request.protocol, token), token, expiresAtMs }
+      return {
+        ...buildClientUrls(request.endpoint, request.hub, request.protocol, token),
+        token,
+        expiresAtMs,
+      }
     } catch (error) {
       deps.timing?.('authapi', deps.now() - authStartMs)
       // A 401 usually means the cached Entra token went bad early (revoked, rotated key): drop it
       // everywhere and try once more with a fresh one. A second 401 is a configuration problem.
-      if (error instanceof NegotiatorError && error.code === 'webpubsub_unauthorized' && attempt === 1) {
+      if (
+        error instanceof NegotiatorError &&
+        error.code === 'webpubsub_unauthorized' &&
+        attempt === 1
+      ) {
         deps.log({ event: 'authapi_unauthorized_refreshing', entraSource: source })
         rejectedToken = entra.accessToken
         await deps.tokens.invalidate(entra.accessToken)

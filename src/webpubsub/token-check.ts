@@ -14,7 +14,11 @@ const unexpected = (detail: string): NegotiatorError =>
  * Unverified: the exact `aud` path for MQTT and Socket.IO tokens, so any of the three client paths
  * is accepted as long as host and hub match.
  */
-export function checkClientToken(token: string, endpoint: string, hub: string): { expiresAtMs: number } {
+export function checkClientToken(
+  token: string,
+  endpoint: string,
+  hub: string,
+): { expiresAtMs: number } {
   let claims
   try {
     claims = decodeJwt(token)
@@ -24,17 +28,25 @@ export function checkClientToken(token: string, endpoint: string, hub: string): 
   if (typeof claims.exp !== 'number') throw unexpected('has no exp claim')
   const audiences: string[] = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? [])
   const expectedHost = new URL(endpoint).host.toLowerCase()
-  const paths = [`/client/hubs/${hub}`, `/clients/mqtt/hubs/${hub}`, `/clients/socketio/hubs/${hub}`].map(
-    (path) => path.toLowerCase(),
-  )
+  const paths = [
+    `/client/hubs/${hub}`,
+    `/clients/mqtt/hubs/${hub}`,
+    `/clients/socketio/hubs/${hub}`,
+  ].map((path) => path.toLowerCase())
   const matches = audiences.some((aud) => {
     try {
       const url = new URL(aud)
-      return url.host.toLowerCase() === expectedHost && paths.includes(decodeURIComponent(url.pathname).toLowerCase())
+      return (
+        url.host.toLowerCase() === expectedHost &&
+        paths.includes(decodeURIComponent(url.pathname).toLowerCase())
+      )
     } catch {
       return false
     }
   })
-  if (!matches) throw unexpected(`is for another endpoint or hub (aud does not name ${expectedHost} and hub ${hub})`)
+  if (!matches)
+    throw unexpected(
+      `is for another endpoint or hub (aud does not name ${expectedHost} and hub ${hub})`,
+    )
   return { expiresAtMs: claims.exp * 1000 }
 }

@@ -24,7 +24,9 @@ const tokenAt = (at: number, name: string): ExpiringToken => ({
   expiresAtMs: at + 60 * MINUTE,
 })
 
-async function build(options: { kv?: KvDouble; memory?: ReturnType<typeof createMemoryCache<ExpiringToken>> } = {}) {
+async function build(
+  options: { kv?: KvDouble; memory?: ReturnType<typeof createMemoryCache<ExpiringToken>> } = {},
+) {
   const setup: Setup = {
     nowMs: START,
     loads: 0,
@@ -36,7 +38,10 @@ async function build(options: { kv?: KvDouble; memory?: ReturnType<typeof create
   const background: Promise<unknown>[] = []
   const cache = createLayeredTokenCache<ExpiringToken>({
     memory,
-    kv: createEncryptedKv({ kv: kvDouble, key: await deriveCacheKey(new TextEncoder().encode('s')) }),
+    kv: createEncryptedKv({
+      kv: kvDouble,
+      key: await deriveCacheKey(new TextEncoder().encode('s')),
+    }),
     cacheKey: 'entra-token:v1:test',
     load: (deadlineMs) => {
       setup.loads++
@@ -48,7 +53,11 @@ async function build(options: { kv?: KvDouble; memory?: ReturnType<typeof create
     log: (event) => events.push(event.event),
   })
   const get = (rejectedToken?: string) =>
-    cache.get({ deadlineMs: setup.nowMs + 5000, waitUntil: (p) => background.push(p), rejectedToken })
+    cache.get({
+      deadlineMs: setup.nowMs + 5000,
+      waitUntil: (p) => background.push(p),
+      rejectedToken,
+    })
   const settle = async () => {
     while (background.length > 0) await background.shift()
   }
@@ -61,7 +70,10 @@ describe('cache/token-cache', () => {
     expect((await t.get()).source).toBe('fetch')
     await t.settle()
     const again = await t.get()
-    expect(again).toEqual({ token: expect.objectContaining({ accessToken: 'token-1' }), source: 'memory' })
+    expect(again).toEqual({
+      token: expect.objectContaining({ accessToken: 'token-1' }),
+      source: 'memory',
+    })
     expect(t.setup.loads).toBe(1)
   })
 
@@ -131,7 +143,7 @@ describe('cache/token-cache', () => {
     expect(u.setup.loads).toBe(2)
   })
 
-  it('hands the leader\'s failure to the requests that waited for it', async () => {
+  it("hands the leader's failure to the requests that waited for it", async () => {
     const t = await build()
     t.setup.loader = async () => {
       await systemSleep(20)
@@ -149,7 +161,10 @@ describe('cache/token-cache', () => {
     const fresh = await build({ kv: t.kv })
     fresh.setup.nowMs = t.setup.nowMs + MINUTE
     const result = await fresh.get()
-    expect(result).toEqual({ token: expect.objectContaining({ accessToken: 'token-1' }), source: 'kv' })
+    expect(result).toEqual({
+      token: expect.objectContaining({ accessToken: 'token-1' }),
+      source: 'kv',
+    })
     expect(fresh.setup.loads).toBe(0)
   })
 

@@ -34,13 +34,19 @@ describe('entra/aadsts', () => {
   })
 
   it('reads the AADSTS number from the description when error_codes is missing', () => {
-    const mapped = entraError(401, { error: 'invalid_client', error_description: 'AADSTS7000222: expired' })
+    const mapped = entraError(401, {
+      error: 'invalid_client',
+      error_description: 'AADSTS7000222: expired',
+    })
     expect(mapped.upstream?.aadsts).toBe(7000222)
     expect(mapped.code).toBe('entra_credentials_rejected')
   })
 
   it('maps throttling and outages by status, keeping Retry-After', () => {
-    expect(entraError(429, undefined, 12)).toMatchObject({ code: 'entra_throttled', retryAfterSeconds: 12 })
+    expect(entraError(429, undefined, 12)).toMatchObject({
+      code: 'entra_throttled',
+      retryAfterSeconds: 12,
+    })
     expect(entraError(503, undefined).code).toBe('entra_unavailable')
     expect(entraError(500, body(50000, 'server_error')).code).toBe('entra_unavailable')
   })

@@ -34,9 +34,13 @@ describe('http/problem', () => {
   })
 
   it('allows a status override', () => {
-    const response = problemResponse(new NegotiatorError('webpubsub_forbidden', { detail: 'x' }), 'r', {
-      status: 503,
-    })
+    const response = problemResponse(
+      new NegotiatorError('webpubsub_forbidden', { detail: 'x' }),
+      'r',
+      {
+        status: 503,
+      },
+    )
     expect(response.status).toBe(503)
   })
 })

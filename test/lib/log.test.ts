@@ -5,7 +5,12 @@ describe('lib/log', () => {
   it('writes one JSON line with the base fields', () => {
     const lines: string[] = []
     createLogger({ requestId: 'r1' }, (l) => lines.push(l))('info', 'negotiated', { hub: 'chat' })
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', event: 'negotiated', requestId: 'r1', hub: 'chat' })
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'info',
+      event: 'negotiated',
+      requestId: 'r1',
+      hub: 'chat',
+    })
   })
 
   it('masks secret-named fields and JWT-shaped strings anywhere', () => {

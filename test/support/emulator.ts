@@ -2,11 +2,7 @@
 import { inject } from 'vitest'
 
 export type RouteName =
-  | 'entra.token'
-  | 'entra.openid'
-  | 'entra.jwks'
-  | 'webpubsub.generateToken'
-  | 'webpubsub.health'
+  'entra.token' | 'entra.openid' | 'entra.jwks' | 'webpubsub.generateToken' | 'webpubsub.health'
 
 export interface DemoApp {
   clientId: string
@@ -35,7 +31,8 @@ async function control(method: string, path: string, body?: unknown): Promise<Re
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
-  if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}`)
+  if (!response.ok)
+    throw new Error(`emulator control ${method} ${path} answered ${response.status}`)
   return response
 }
 
@@ -44,7 +41,9 @@ export const emulator = {
     return (await control('GET', '/credentials')).json()
   },
   async counters(): Promise<Record<RouteName, number>> {
-    const body = (await (await control('GET', '/counters')).json()) as { routes: Record<RouteName, number> }
+    const body = (await (await control('GET', '/counters')).json()) as {
+      routes: Record<RouteName, number>
+    }
     return body.routes
   },
   async reset(): Promise<void> {
@@ -56,13 +55,23 @@ export const emulator = {
   async latency(route: RouteName, ms: number): Promise<void> {
     await control('POST', '/latency', { route, ms })
   },
-  async settings(settings: { entraTokenLifetimeSeconds?: number; entraRefreshInSeconds?: number | null }) {
+  async settings(settings: {
+    entraTokenLifetimeSeconds?: number
+    entraRefreshInSeconds?: number | null
+  }) {
     await control('PATCH', '/settings', settings)
   },
   async assignRole(clientId: string, role: 'owner' | 'reader' | 'none'): Promise<void> {
     await control('PUT', '/role-assignments', { clientId, role })
   },
-  async registerApp(app: { role: 'owner' | 'reader' | 'none'; secret?: string; certificatePem?: string }) {
-    return (await (await control('POST', '/apps', app)).json()) as { clientId: string; clientSecret?: string }
+  async registerApp(app: {
+    role: 'owner' | 'reader' | 'none'
+    secret?: string
+    certificatePem?: string
+  }) {
+    return (await (await control('POST', '/apps', app)).json()) as {
+      clientId: string
+      clientSecret?: string
+    }
   },
 }

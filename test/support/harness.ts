@@ -24,13 +24,17 @@ export interface Harness {
   /** Serves one request and waits for its waitUntil work. */
   request(path: string, init?: RequestInit): Promise<Response>
   /** Serves one request, returning before its waitUntil work ends. */
-  requestDeferred(path: string, init?: RequestInit): Promise<{ response: Response; settled: Promise<void> }>
+  requestDeferred(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ response: Response; settled: Promise<void> }>
   scheduled(): Promise<string>
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const credentials = await emulator.credentials()
-  const chosen = typeof options.app === 'object' ? options.app : credentials.apps[options.app ?? 'ownerSecret']
+  const chosen =
+    typeof options.app === 'object' ? options.app : credentials.apps[options.app ?? 'ownerSecret']
   let offsetMs = 0
   const logs: string[] = []
   const sleeps: number[] = []
@@ -86,7 +90,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 /** Reads a problem+json body and checks its envelope. */
 export async function problemOf(response: Response): Promise<Record<string, unknown>> {
   if (response.headers.get('content-type') !== 'application/problem+json') {
-    throw new Error(`expected application/problem+json, got ${response.headers.get('content-type')} (${response.status})`)
+    throw new Error(
+      `expected application/problem+json, got ${response.headers.get('content-type')} (${response.status})`,
+    )
   }
   return (await response.json()) as Record<string, unknown>
 }

@@ -22,7 +22,7 @@ describe('webpubsub/client-url', () => {
     )
   })
 
-  it('sends clientType only for MQTT and Socket.IO, in the SDK\'s lower case', () => {
+  it("sends clientType only for MQTT and Socket.IO, in the SDK's lower case", () => {
     expect(clientTypeFor('default')).toBeUndefined()
     expect(clientTypeFor('mqtt')).toBe('mqtt')
     expect(clientTypeFor('socketio')).toBe('socketio')

@@ -9,12 +9,18 @@ const endpoint = 'https://contoso.webpubsub.azure.com'
 
 describe('webpubsub/token-check', () => {
   it('returns exp for a token whose aud names the endpoint and hub', async () => {
-    const jwt = await token({ aud: 'https://contoso.webpubsub.azure.com/client/hubs/chat', exp: 2_000_000_000 })
+    const jwt = await token({
+      aud: 'https://contoso.webpubsub.azure.com/client/hubs/chat',
+      exp: 2_000_000_000,
+    })
     expect(checkClientToken(jwt, endpoint, 'chat')).toEqual({ expiresAtMs: 2_000_000_000_000 })
   })
 
   it('ignores the scheme and case, and accepts MQTT and Socket.IO paths', async () => {
-    const jwt = await token({ aud: 'http://CONTOSO.webpubsub.azure.com/clients/mqtt/hubs/Chat', exp: 1 })
+    const jwt = await token({
+      aud: 'http://CONTOSO.webpubsub.azure.com/clients/mqtt/hubs/Chat',
+      exp: 1,
+    })
     expect(checkClientToken(jwt, endpoint, 'chat').expiresAtMs).toBe(1000)
   })
 
