@@ -1,7 +1,7 @@
 // Test harness for the emulator's client endpoint: a server on 127.0.0.1, tokens, and ws clients.
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import WebSocket from 'ws'
 import { createClientTokenSigner, type ClientTokenSigner } from '../../emulator/client-token'
 import { createClientService, type ClientService } from '../../emulator/client'
@@ -23,6 +23,8 @@ export interface Harness {
   nowMs(): number
   token(input?: Partial<Parameters<ClientTokenSigner['sign']>[0]>): Promise<string>
   url(path: string, query?: Record<string, string>): string
+  /** Destroys every TCP connection, as a network failure would: no close frame either way. */
+  dropConnections(): void
   /** Connects to hub `chat` with a token made from `claims`. */
   connect(
     claims?: Partial<Parameters<ClientTokenSigner['sign']>[0]>,
@@ -49,6 +51,11 @@ export async function startHarness(options: { reconnectWindowMs?: number } = {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`
   const clients: TestClient[] = []
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
 
   const harness: Harness = {
     service,
@@ -72,6 +79,9 @@ export async function startHarness(options: { reconnectWindowMs?: number } = {})
       const url = new URL(`ws://${host}${path}`)
       for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value)
       return url.toString()
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy()
     },
     async connect(claims = {}, protocol = RELIABLE_PROTOCOL) {
       const token = await harness.token(claims)
