@@ -151,6 +151,7 @@ export function createApp(options: AppOptions = {}) {
         detail: 'Nothing here; the negotiator serves /negotiate, /healthz and /readyz.',
       }),
       c.get('requestId'),
+      { headers: { 'x-request-id': c.get('requestId') } },
     ),
   )
   app.onError((error, c) => {
@@ -163,7 +164,7 @@ export function createApp(options: AppOptions = {}) {
       // Only the error's name for unknown failures: messages may quote upstream bodies.
       cause: mapped.code === 'internal_error' && error instanceof Error ? error.name : undefined,
     })
-    return problemResponse(mapped, c.get('requestId'))
+    return problemResponse(mapped, c.get('requestId'), { headers: { 'x-request-id': c.get('requestId') } })
   })
 
   /** The cron: keeps the KV entry fresh so a new isolate finds a good token (wrangler.toml). */

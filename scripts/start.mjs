@@ -1,0 +1,99 @@
+// `npm start`: the emulator plus `wrangler dev` wired to it, with demo credentials and a dev KV namespace.
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788)
+const workerPort = Number(process.env.PORT ?? 8787)
+const emulatorUrl = `http://127.0.0.1:${emulatorPort}`
+const children = []
+
+function run(name, command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  const prefix = (line) => `[${name}] ${line}`
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = ''
+    stream.on('data', (chunk) => {
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) console.log(prefix(line))
+    })
+  }
+  child.on('exit', (code, signal) => {
+    console.log(prefix(`exited (${signal ?? code})`))
+    shutdown(code ?? 1)
+  })
+  children.push(child)
+  return child
+}
+
+let stopping = false
+function shutdown(code) {
+  if (stopping) return
+  stopping = true
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
+  setTimeout(() => process.exit(code), 500).unref()
+}
+process.on('SIGINT', () => shutdown(0))
+process.on('SIGTERM', () => shutdown(0))
+
+async function waitFor(url, timeoutMs) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const response = await fetch(url)
+      if (response.ok) return response
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not come up within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+  }
+}
+
+run('emulator', process.execPath, ['--import', 'tsx', 'emulator/main.ts', '--port', String(emulatorPort), '--quiet'])
+const credentials = await (await waitFor(`${emulatorUrl}/_emulator/credentials`, 20_000)).json()
+const app = credentials.apps.ownerSecret
+
+// wrangler reads these as variables and secrets; the directory is git-ignored.
+const envDir = '.wrangler'
+mkdirSync(envDir, { recursive: true })
+const envFile = join(envDir, 'emulator.env')
+const vars = {
+  AUTH_MODE: 'anonymous',
+  AZURE_TENANT_ID: credentials.tenantId,
+  AZURE_CLIENT_ID: app.clientId,
+  AZURE_CLIENT_SECRET: app.clientSecret,
+  AZURE_AUTHORITY_HOST: credentials.authorityHost,
+  WEBPUBSUB_ENDPOINT: credentials.endpoint,
+  WEBPUBSUB_HUBS: 'chat,lobby',
+  DEMO_PAGE: 'on',
+}
+writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n')
+
+run('wrangler', process.execPath, [
+  'node_modules/wrangler/bin/wrangler.js',
+  'dev',
+  '--ip',
+  '127.0.0.1',
+  '--port',
+  String(workerPort),
+  '--env-file',
+  envFile,
+  '--show-interactive-dev-session=false',
+])
+const negotiator = `http://127.0.0.1:${workerPort}`
+await waitFor(`${negotiator}/healthz`, 60_000)
+const ready = await fetch(`${negotiator}/readyz`)
+console.log(
+  [
+    '',
+    `Negotiator ready (${ready.status}) at ${negotiator}`,
+    `  try:      curl '${negotiator}/negotiate?hub=chat'`,
+    `  demo:     ${negotiator}/demo`,
+    `  emulator: ${emulatorUrl} (control API ${emulatorUrl}/_emulator)`,
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n'),
+)
