@@ -7,9 +7,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('emulatorUrl', emulator.url)
   return () => emulator.close()
 }
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    emulatorUrl: string
-  }
-}
