@@ -64,7 +64,13 @@ function audienceMatches(aud: unknown, host: string, path: string): boolean {
   if (typeof aud !== 'string') return false
   try {
     const url = new URL(aud)
-    return url.host.toLowerCase() === host.toLowerCase() && url.pathname.toLowerCase() === path.toLowerCase()
+    // Normalise both sides through URL so percent-encoding (a backtick in a hub name becomes %60)
+    // and default ports compare equal.
+    const expected = new URL(path, `https://${host}`)
+    return (
+      url.host.toLowerCase() === expected.host.toLowerCase() &&
+      url.pathname.toLowerCase() === expected.pathname.toLowerCase()
+    )
   } catch {
     return false
   }
