@@ -1,0 +1,90 @@
+// Per-route instrumentation: counts every request, then applies configured latency and queued faults.
+import type { Handler } from 'hono'
+import { entraError } from '../entra/errors'
+import type { RouteName } from '../lib/route-names'
+import { sleep } from '../lib/sleep'
+import type { EmulatorState, QueuedFault } from '../state'
+import { webPubSubError } from '../webpubsub/errors'
+import type { AppContext, AppEnv } from './context'
+
+/** Wraps a route handler: count, then latency, then a queued fault or the handler itself. */
+export function instrumented(
+  state: EmulatorState,
+  route: RouteName,
+  handler: Handler<AppEnv>,
+): Handler<AppEnv> {
+  return async (c, next) => {
+    state.counters[route] += 1
+    const latency = state.latencyMs.get(route) ?? 0
+    if (latency > 0) await sleep(latency, c.req.raw.signal, state.closing.signal)
+    const fault = takeFault(state, route)
+    if (fault === undefined) return handler(c, next)
+    switch (fault.kind) {
+      case 'status':
+        return statusFault(c, state, route, fault)
+      case 'hang':
+        // Never answers: the socket ends when the client gives up or the emulator closes.
+        await sleep(Infinity, c.req.raw.signal, state.closing.signal)
+        return c.body(null, 503)
+      case 'malformed':
+        return c.body('{"token_type":"Bearer","access_tok', 200, {
+          'content-type': 'application/json',
+        })
+      case 'empty':
+        return c.json({}, 200)
+    }
+  }
+}
+
+function takeFault(state: EmulatorState, route: RouteName): QueuedFault | undefined {
+  const queue = state.faults.get(route)
+  const fault = queue?.[0]
+  if (queue === undefined || fault === undefined) return undefined
+  if (fault.remaining > 0) {
+    fault.remaining -= 1
+    if (fault.remaining === 0) queue.shift()
+  }
+  return fault
+}
+
+const WEBPUBSUB_STATUS_CODES: Record<number, string> = {
+  400: 'Error.BadRequest',
+  401: 'Error.Unauthorized',
+  403: 'Error.Forbidden',
+  404: 'Error.NotFound',
+  429: 'Error.TooManyRequests',
+  500: 'Error.InternalServerError',
+  502: 'Error.BadGateway',
+  503: 'Error.ServiceUnavailable',
+  504: 'Error.GatewayTimeout',
+}
+
+function statusFault(
+  c: AppContext,
+  state: EmulatorState,
+  route: RouteName,
+  fault: QueuedFault,
+): Response {
+  const status = fault.status ?? 503
+  const headers: Record<string, string> =
+    fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
+  if (route.startsWith('entra.')) {
+    // Unverified: Entra's throttling/incident bodies are not documented; AADSTS90033 is its
+    // "transient error, try again" code, `temporarily_unavailable` the RFC 6749 error for it.
+    const transient = status === 429 || status >= 500
+    return entraError(
+      c,
+      {
+        status,
+        error: transient ? 'temporarily_unavailable' : 'invalid_request',
+        code: 90033,
+        message: 'A transient error has occurred. Please try again.',
+      },
+      state.now(),
+      headers,
+    )
+  }
+  // Unverified: the codes Web PubSub uses for throttling and outages; named after the status.
+  const code = WEBPUBSUB_STATUS_CODES[status] ?? `Error.Status${status}`
+  return webPubSubError(status, code, `Injected fault: HTTP ${status}.`, { headers })
+}

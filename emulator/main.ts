@@ -1,0 +1,68 @@
+// CLI: `npm run emulator -- [--port 8788] [--host 127.0.0.1] [--tls] [--tls-dir dir] [--config file.json] [--quiet]`.
+import { parseArgs } from 'node:util'
+import { startEmulator } from './index'
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8788' },
+    host: { type: 'string', default: '127.0.0.1' },
+    tls: { type: 'boolean', default: false },
+    'tls-dir': { type: 'string' },
+    config: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+})
+
+const port = Number(values.port)
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be an integer 0–65535, got ${values.port}`)
+  process.exit(2)
+}
+
+const emulator = await startEmulator({
+  port,
+  host: values.host,
+  tls: values.tls,
+  tlsDir: values['tls-dir'] ?? (values.tls ? '.emulator/tls' : undefined),
+  configFile: values.config,
+  quiet: values.quiet,
+})
+const { demo } = emulator
+const lines = [
+  `Web PubSub + Entra emulator listening on ${emulator.url}`,
+  `  Web PubSub endpoint   ${demo.endpoint}`,
+  `  Entra authority host  ${demo.authorityHost}`,
+  `  tenant id             ${demo.tenantId}`,
+  `  scope                 ${demo.scope}`,
+  `  control API           ${emulator.url}/_emulator (GET /_emulator/credentials for certificates)`,
+]
+if (emulator.caCertPath)
+  lines.push(
+    `  TLS certificate       ${emulator.caCertPath}  (NODE_EXTRA_CA_CERTS=${emulator.caCertPath})`,
+  )
+lines.push('  demo apps:')
+for (const [name, app] of Object.entries(demo.apps)) {
+  const credential = app.clientSecret
+    ? `secret ${app.clientSecret}`
+    : app.certificatePem
+      ? 'certificate (see /_emulator/credentials)'
+      : 'no credential'
+  lines.push(`    ${name.padEnd(17)} ${app.clientId}  role=${app.role.padEnd(6)} ${credential}`)
+}
+console.log(lines.join('\n'))
+
+let stopping = false
+const stop = (signal: string) => {
+  if (stopping) return
+  stopping = true
+  console.log(`${signal}: stopping the emulator`)
+  emulator.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => stop('SIGTERM'))

@@ -1,0 +1,137 @@
+// The emulator's mutable state: registered apps, role assignments, keys, counters, faults, settings.
+import { randomBytes } from 'node:crypto'
+import { exportJWK, generateKeyPair, type JWK } from 'jose'
+import { createClientTokenSigner, type ClientTokenSigner } from './client-token'
+import { type EmulatorConfig, type Role, type Settings } from './config'
+import { DEMO_APPS } from './demo'
+import { derivedGuid } from './lib/guid'
+import { readCertificate, type RegisteredCertificate } from './lib/pem'
+import { ROUTE_NAMES, type RouteName } from './lib/route-names'
+import type { SelfSigned } from './lib/self-signed'
+
+export interface RegisteredApp {
+  clientId: string
+  /** The service principal's object id: the `oid` of its tokens, distinct from the client id. */
+  objectId: string
+  displayName: string
+  secrets: { value: string; expired: boolean }[]
+  certificates: RegisteredCertificate[]
+}
+
+export type FaultKind = 'status' | 'hang' | 'malformed' | 'empty'
+
+export interface QueuedFault {
+  kind: FaultKind
+  status?: number
+  retryAfterSeconds?: number
+  /** Requests left to fault; -1 = until reset. */
+  remaining: number
+}
+
+export interface EntraSigningKey {
+  kid: string
+  privateKey: CryptoKey
+  publicKey: CryptoKey
+  publicJwk: JWK
+}
+
+export interface EmulatorState {
+  readonly config: EmulatorConfig
+  readonly tenantId: string
+  /** Accepted in place of the tenant id in Entra paths (compared lower case). */
+  readonly tenantNames: ReadonlySet<string>
+  /** Signs the Entra access tokens (RS256) that `:generateToken` later verifies. */
+  readonly entraKey: EntraSigningKey
+  /** Signs client tokens at `:generateToken`; the WebSocket service verifies with it (SPEC §4, §7). */
+  readonly clientTokenSigner: ClientTokenSigner
+  /** The demo app's certificate and key, registered to `ownerCertificate`. */
+  readonly demoCertificate: SelfSigned
+  apps: Map<string, RegisteredApp>
+  roleAssignments: Map<string, Role>
+  settings: Settings
+  counters: Record<RouteName, number>
+  faults: Map<RouteName, QueuedFault[]>
+  latencyMs: Map<RouteName, number>
+  /** Client-assertion `jti` → its `exp` (seconds): replays are refused until then. */
+  jtiSeen: Map<string, number>
+  /** Aborted when the emulator closes, so that hanging requests end. */
+  readonly closing: AbortController
+  /** Milliseconds since the epoch; injectable for tests. */
+  now(): number
+  roleOf(clientId: string): Role
+  reset(): void
+}
+
+export interface CreateStateOptions {
+  config: EmulatorConfig
+  demoCertificate: SelfSigned
+  now?: () => number
+}
+
+export async function createEmulatorState(options: CreateStateOptions): Promise<EmulatorState> {
+  const { config, demoCertificate } = options
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+  const kid = randomBytes(15).toString('base64url')
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' }
+  const demoCert = readCertificate(demoCertificate.certificatePem)
+
+  const state: EmulatorState = {
+    config,
+    tenantId: config.tenantId,
+    tenantNames: new Set([config.tenantId, ...config.tenantDomains].map((n) => n.toLowerCase())),
+    entraKey: { kid, privateKey, publicKey, publicJwk },
+    clientTokenSigner: createClientTokenSigner(randomBytes(32)),
+    demoCertificate,
+    apps: new Map(),
+    roleAssignments: new Map(),
+    settings: { ...config.settings },
+    counters: zeroCounters(),
+    faults: new Map(),
+    latencyMs: new Map(),
+    jtiSeen: new Map(),
+    closing: new AbortController(),
+    now: options.now ?? Date.now,
+    roleOf: (clientId) => state.roleAssignments.get(clientId) ?? 'none',
+    reset() {
+      state.apps.clear()
+      state.roleAssignments.clear()
+      for (const seed of DEMO_APPS) {
+        state.apps.set(seed.clientId, {
+          clientId: seed.clientId,
+          objectId: seed.objectId,
+          displayName: seed.displayName,
+          secrets: seed.secret ? [{ ...seed.secret }] : [],
+          certificates: seed.certificate ? [demoCert] : [],
+        })
+        state.roleAssignments.set(seed.clientId, seed.role)
+      }
+      for (const app of config.apps) {
+        state.apps.set(app.clientId, {
+          clientId: app.clientId,
+          objectId: app.objectId ?? derivedGuid(`service-principal:${app.clientId}`),
+          displayName: app.displayName ?? app.clientId,
+          secrets: (app.secrets ?? []).map((s) => ({
+            value: s.value,
+            expired: s.expired === true,
+          })),
+          certificates: app.certificatePem ? [readCertificate(app.certificatePem)] : [],
+        })
+        state.roleAssignments.set(app.clientId, app.role ?? 'none')
+      }
+      for (const [clientId, role] of Object.entries(config.roleAssignments)) {
+        state.roleAssignments.set(clientId, role)
+      }
+      state.settings = { ...config.settings }
+      state.counters = zeroCounters()
+      state.faults.clear()
+      state.latencyMs = new Map(Object.entries(config.latencyMs) as [RouteName, number][])
+      state.jtiSeen.clear()
+    },
+  }
+  state.reset()
+  return state
+}
+
+function zeroCounters(): Record<RouteName, number> {
+  return Object.fromEntries(ROUTE_NAMES.map((name) => [name, 0])) as Record<RouteName, number>
+}

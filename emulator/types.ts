@@ -1,0 +1,60 @@
+// The emulator's public types, re-exported by index.ts (other code depends on this exact shape).
+import type { Server as HttpServer } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type { EmulatorState } from './state'
+
+export interface EmulatorOptions {
+  /** Default 0 (a random port); main.ts uses 8788. */
+  port?: number
+  /** Default '127.0.0.1'. */
+  host?: string
+  /** Serve https with a self-signed certificate made at start (SAN 127.0.0.1 + localhost, its own CA). */
+  tls?: boolean
+  /** With tls: also write cert.pem (certificate only) here, for NODE_EXTRA_CA_CERTS in child processes. */
+  tlsDir?: string
+  /** JSON config (see emulator.config.example.json); default: the built-in demo config. */
+  configFile?: string
+  /** No request logging. */
+  quiet?: boolean
+}
+
+export interface DemoApp {
+  clientId: string
+  clientSecret?: string
+  /** PKCS#8 PRIVATE KEY block followed by the CERTIFICATE block. */
+  certificatePem?: string
+  role: 'owner' | 'reader' | 'none'
+}
+
+export interface DemoCredentials {
+  tenantId: string
+  /** = url */
+  authorityHost: string
+  /** = url (the Web PubSub endpoint) */
+  endpoint: string
+  scope: 'https://webpubsub.azure.com/.default'
+  apps: {
+    ownerSecret: DemoApp
+    ownerCertificate: DemoApp
+    reader: DemoApp
+    noRole: DemoApp
+    expiredSecret: DemoApp
+  }
+}
+
+export interface RunningEmulator {
+  /** e.g. http://127.0.0.1:41234 (https:// when tls) */
+  url: string
+  port: number
+  /** A WebSocket 'upgrade' handler may be attached to it. */
+  server: HttpServer | HttpsServer
+  /** With tls + tlsDir: the written certificate. */
+  caCertPath?: string
+  /** With tls: the certificate (its own CA). */
+  caCertPem?: string
+  demo: DemoCredentials
+  /** Addition to the agreed shape: the live state (signer, apps, counters) for the WebSocket side and tests. */
+  state: EmulatorState
+  /** Ends hanging requests and open connections, then stops listening. */
+  close(): Promise<void>
+}
