@@ -164,7 +164,9 @@ export function createApp(options: AppOptions = {}) {
       // Only the error's name for unknown failures: messages may quote upstream bodies.
       cause: mapped.code === 'internal_error' && error instanceof Error ? error.name : undefined,
     })
-    return problemResponse(mapped, c.get('requestId'), { headers: { 'x-request-id': c.get('requestId') } })
+    return problemResponse(mapped, c.get('requestId'), {
+      headers: { 'x-request-id': c.get('requestId') },
+    })
   })
 
   /** The cron: keeps the KV entry fresh so a new isolate finds a good token (wrangler.toml). */

@@ -1,4 +1,5 @@
 // Env → frozen Config, parsed once per isolate; reports every problem at once, naming the variable.
+import { parsePolicy, type Policy } from './caller/policy'
 import { decodeBase64 } from './lib/base64'
 
 /** The hub-name rule of the Web PubSub data plane (SPEC §4). */
@@ -35,6 +36,8 @@ export interface Config {
   /** Allowed hubs; the first is the default. */
   readonly hubs: readonly string[]
   readonly tokenTtlMinutes: number
+  /** Roles, groups and lifetimes per hub (caller/policy.ts); every allowed hub has an entry. */
+  readonly policy: Policy
   /** TOKEN_CACHE_KEY (base64 of 32 bytes), or undefined to derive one from the credential. */
   readonly cacheKeyBase64: string | undefined
 }
@@ -59,6 +62,7 @@ export const CONFIG_VARIABLES = [
   'WEBPUBSUB_HUBS',
   'TOKEN_TTL_MINUTES',
   'TOKEN_CACHE_KEY',
+  'POLICY',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -158,6 +162,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     report('TOKEN_CACHE_KEY', 'must be base64 of exactly 32 random bytes (openssl rand -base64 32)')
   }
 
+  const policy = parsePolicy(env.POLICY, hubs, tokenTtlMinutes, endpoint, (problem) =>
+    report('POLICY', problem),
+  )
+
   if (problems.length > 0 || credential === undefined) return { ok: false, problems }
   const config: Config = {
     authMode,
@@ -170,6 +178,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     scope,
     hubs: Object.freeze(hubs),
     tokenTtlMinutes,
+    policy,
     cacheKeyBase64,
   }
   return { ok: true, config: Object.freeze(config) }

@@ -13,8 +13,10 @@ export type ErrorCode =
   | 'parameter_invalid'
   | 'parameter_not_allowed'
   | 'hub_not_allowed'
+  | 'group_not_allowed'
   | 'protocol_invalid'
   | 'caller_unauthenticated'
+  | 'caller_claims_unusable'
   | 'rate_limited'
   // Entra ID (client-credentials flow)
   | 'entra_credentials_rejected'

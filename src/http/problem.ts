@@ -21,6 +21,10 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 400, title: 'Parameter not allowed' }
     case 'hub_not_allowed':
       return { status: 400, title: 'Hub not allowed' }
+    case 'group_not_allowed':
+      return { status: 403, title: 'Group not allowed' }
+    case 'caller_claims_unusable':
+      return { status: 403, title: "The caller's identity cannot be mapped by the policy" }
     case 'protocol_invalid':
       return { status: 400, title: 'Unknown client protocol' }
     case 'caller_unauthenticated':

@@ -2,6 +2,7 @@
 import { Hono, type Context } from 'hono'
 import { setMetric } from 'hono/timing'
 import type { AppEnv } from '../app'
+import { decide } from '../caller/policy'
 import { HUB_NAME_PATTERN } from '../config'
 import { NegotiatorError } from '../errors'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
@@ -11,17 +12,7 @@ import { configInvalid } from './health'
 export const negotiateRoutes = new Hono<AppEnv>()
 
 /** Parameters a caller may never set: identity and rights come from server-side policy (SPEC §5). */
-const NOT_ALLOWED = [
-  'userId',
-  'userid',
-  'user',
-  'id',
-  'role',
-  'roles',
-  'group',
-  'groups',
-  'minutesToExpire',
-]
+const NOT_ALLOWED = ['userId', 'user', 'id', 'role', 'roles']
 const MAX_BODY_BYTES = 4096
 
 type Params = Map<string, string[]>
@@ -112,8 +103,22 @@ async function negotiate(c: Context<AppEnv>) {
     })
   }
 
+  const minutesParam = single(params, 'minutesToExpire')
+  if (minutesParam !== undefined && !/^\d{1,4}$/.test(minutesParam)) {
+    throw invalid('"minutesToExpire" must be a whole number of minutes.')
+  }
   // Anonymous mode: a fresh random id per negotiation, never taken from the request.
   const userId = crypto.randomUUID()
+  const hubPolicy = config.policy.hubs[hub.toLowerCase()]
+  if (hubPolicy === undefined) throw new Error(`no policy for allowed hub ${hub}`)
+  const grant = decide(
+    hubPolicy,
+    { userId, claims: { sub: userId } },
+    {
+      groups: params.get('group') ?? [],
+      ttlMinutes: minutesParam === undefined ? undefined : Number(minutesParam),
+    },
+  )
   const log = c.get('log')
   const access = await issueClientAccess(
     {
@@ -121,9 +126,9 @@ async function negotiate(c: Context<AppEnv>) {
       hub,
       protocol: protocol satisfies ClientProtocol,
       userId,
-      roles: [],
-      groups: [],
-      minutesToExpire: config.tokenTtlMinutes,
+      roles: grant.roles,
+      groups: grant.groups,
+      minutesToExpire: grant.minutesToExpire,
     },
     {
       tokens: runtime.tokens,
@@ -136,15 +141,22 @@ async function negotiate(c: Context<AppEnv>) {
       timing: (name, durationMs, description) => setMetric(c, name, durationMs, description),
     },
   )
-  log('info', 'negotiated', { hub, protocol, authMode: config.authMode })
+  log('info', 'negotiated', { hub, protocol, authMode: config.authMode, roles: grant.roles.length })
+  const issuedAtMs = runtime.now()
+  // Negotiate again after three quarters of the token's life: early enough to ride out a slow or
+  // failing negotiation before the old token expires.
+  const refreshAfterMs = issuedAtMs + Math.max(0, access.expiresAtMs - issuedAtMs) * 0.75
   c.header('cache-control', 'no-store')
   return c.json({
     baseUrl: access.baseUrl,
     token: access.token,
     url: access.url,
     expiresAt: new Date(access.expiresAtMs).toISOString(),
+    refreshAfter: new Date(refreshAfterMs).toISOString(),
     hub,
     userId,
+    roles: grant.roles,
+    groups: grant.groups,
   })
 }
 

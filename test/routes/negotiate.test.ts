@@ -88,8 +88,8 @@ describe('routes/negotiate', () => {
     ['/negotiate?userId=alice', 'parameter_not_allowed'],
     ['/negotiate?role=webpubsub.sendToGroup', 'parameter_not_allowed'],
     ['/negotiate?roles=admin', 'parameter_not_allowed'],
-    ['/negotiate?group=admins', 'parameter_not_allowed'],
-    ['/negotiate?minutesToExpire=9999', 'parameter_not_allowed'],
+    ['/negotiate?minutesToExpire=9999', 'parameter_invalid'],
+    ['/negotiate?minutesToExpire=abc', 'parameter_invalid'],
   ])('answers %s with 400 %s and makes no upstream call', async (path, code) => {
     const h = await createHarness()
     const response = await h.request(path)
@@ -159,5 +159,56 @@ describe('routes/negotiate', () => {
     )
     expect(h.logs.some((line) => line.includes('"config_invalid"'))).toBe(true)
     expect((await emulator.counters())['entra.token']).toBe(0)
+  })
+})
+
+describe('routes/negotiate with a policy', () => {
+  const POLICY = {
+    hubs: {
+      chat: {
+        roles: ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroup.user.{sub}'],
+        groups: ['user.{sub}'],
+        requestableGroups: ['room.*'],
+        ttlMinutes: { default: 20, min: 5, max: 30 },
+      },
+    },
+  }
+
+  it("grants the policy's roles and groups and tells the client what it got", async () => {
+    const h = await createHarness({ vars: { POLICY } })
+    const response = await h.request('/negotiate?hub=chat&group=room.1&minutesToExpire=25')
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as Record<string, unknown>
+    const userId = body.userId as string
+    expect(body.roles).toEqual([
+      'webpubsub.joinLeaveGroups.room.*',
+      `webpubsub.sendToGroup.user.${userId}`,
+    ])
+    expect(body.groups).toEqual([`user.${userId}`, 'room.1'])
+    const claims = decodeJwt(body.token as string)
+    expect(claims.role).toEqual(body.roles)
+    expect(claims['webpubsub.group']).toEqual(body.groups)
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(25 * 60)
+    const expiresAt = Date.parse(body.expiresAt as string)
+    const refreshAfter = Date.parse(body.refreshAfter as string)
+    expect(refreshAfter).toBeLessThan(expiresAt - 5 * 60_000)
+    expect(refreshAfter).toBeGreaterThan(Date.now())
+  })
+
+  it('refuses a group the policy does not let callers ask for, without an upstream call', async () => {
+    const h = await createHarness({ vars: { POLICY } })
+    const response = await h.request('/negotiate?hub=chat&group=admins')
+    expect(response.status).toBe(403)
+    expect((await problemOf(response)).code).toBe('group_not_allowed')
+    expect((await emulator.counters())['entra.token']).toBe(0)
+  })
+
+  it('reports a broken policy as config_invalid', async () => {
+    const h = await createHarness({
+      vars: { POLICY: { hubs: { chat: { roles: ['webpubsub.everything'] } } } },
+    })
+    const problem = await problemOf(await h.request('/negotiate'))
+    expect(problem.code).toBe('config_invalid')
+    expect(problem.problems).toEqual([expect.objectContaining({ variable: 'POLICY' })])
   })
 })

@@ -1,0 +1,337 @@
+// The operator's permission policy per hub: roles, groups and token lifetime from verified claims.
+import { NegotiatorError } from '../errors'
+import {
+  escapePatternLiteral,
+  groupNameProblem,
+  isPatternRole,
+  matchesGroupPattern,
+  patternProblem,
+  roleProblem,
+} from './roles'
+
+/**
+ * Written in wrangler.toml as a table (or given as a JSON string):
+ *
+ *   [vars.POLICY.hubs.chat]
+ *   roles = ["webpubsub.sendToGroup.user.{sub}", "webpubsub.joinLeaveGroups.room.*"]
+ *   groups = ["user.{sub}"]                       # joined at connect
+ *   requestableGroups = ["room.*"]                # what `group=` may ask for (exact or SPEC §6 pattern)
+ *   ttlMinutes = { default = 60, min = 5, max = 120 }
+ *   [[vars.POLICY.hubs.chat.when]]                # extra grants when a claim has a value
+ *   claim = "roles"
+ *   includes = "moderator"                        # or equals = "…"
+ *   roles = ["webpubsub.sendToGroup"]
+ *
+ * Templates: {sub}, {userId} and {claims.<name>} over the verified identity.
+ */
+export interface Grant {
+  roles: string[]
+  groups: string[]
+}
+
+export interface ConditionalGrant extends Grant {
+  claim: string
+  equals?: string
+  includes?: string
+}
+
+export interface HubPolicy extends Grant {
+  requestableGroups: string[]
+  when: ConditionalGrant[]
+  ttl: { defaultMinutes: number; minMinutes: number; maxMinutes: number }
+}
+
+export interface Policy {
+  /** Keyed by lower-case hub name. */
+  hubs: Record<string, HubPolicy>
+}
+
+/** A verified identity as the policy sees it. */
+export interface Identity {
+  userId: string
+  claims: Record<string, unknown>
+}
+
+const TEMPLATE = /\{([^{}]*)\}/g
+const PLACEHOLDER = /^(sub|userId|claims\.[A-Za-z0-9_.:-]+)$/
+/** Beyond this a client URL risks proxies' and servers' limits on request lines (~8 KiB). */
+export const SAFE_URL_LENGTH = 4096
+
+type Report = (problem: string) => void
+
+const stringList = (value: unknown, what: string, report: Report): string[] => {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    report(`${what} must be a list of strings`)
+    return []
+  }
+  return value
+}
+
+function checkTemplates(value: string, what: string, report: Report): void {
+  for (const match of value.matchAll(TEMPLATE)) {
+    if (!PLACEHOLDER.test(match[1] ?? '')) {
+      report(
+        `${what} "${value}" uses {${match[1]}}; only {sub}, {userId} and {claims.<name>} exist`,
+      )
+    }
+  }
+}
+
+function checkRoles(roles: string[], what: string, report: Report): void {
+  for (const role of roles) {
+    checkTemplates(role, what, report)
+    // Check the shape with placeholders standing in for a plain value.
+    const problem = roleProblem(role.replace(TEMPLATE, 'x'))
+    if (problem !== undefined) report(`${what} "${role}" ${problem}`)
+  }
+}
+
+function checkGroups(groups: string[], what: string, report: Report): void {
+  for (const group of groups) {
+    checkTemplates(group, what, report)
+    const problem = groupNameProblem(group.replace(TEMPLATE, 'x'))
+    if (problem !== undefined) report(`${what} "${group}" ${problem}`)
+  }
+}
+
+function parseTtl(
+  value: unknown,
+  fallbackMinutes: number,
+  hub: string,
+  report: Report,
+): HubPolicy['ttl'] {
+  const ttl = {
+    defaultMinutes: fallbackMinutes,
+    minMinutes: 1,
+    maxMinutes: Math.max(fallbackMinutes, 1),
+  }
+  if (value === undefined) return ttl
+  if (typeof value !== 'object' || value === null) {
+    report(`hubs.${hub}.ttlMinutes must be a table { default, min, max }`)
+    return ttl
+  }
+  const fields = value as Record<string, unknown>
+  const whole = (name: string, fallback: number): number => {
+    const field = fields[name]
+    if (field === undefined) return fallback
+    if (typeof field !== 'number' || !Number.isInteger(field) || field < 1 || field > 1440) {
+      report(`hubs.${hub}.ttlMinutes.${name} must be a whole number of minutes from 1 to 1440`)
+      return fallback
+    }
+    return field
+  }
+  ttl.defaultMinutes = whole('default', fallbackMinutes)
+  ttl.minMinutes = whole('min', Math.min(1, ttl.defaultMinutes))
+  ttl.maxMinutes = whole('max', ttl.defaultMinutes)
+  if (!(ttl.minMinutes <= ttl.defaultMinutes && ttl.defaultMinutes <= ttl.maxMinutes)) {
+    report(`hubs.${hub}.ttlMinutes must satisfy min ≤ default ≤ max`)
+  }
+  return ttl
+}
+
+/** Estimates the client URL a grant produces: the JWT is base64url of its JSON, plus fixed parts. */
+export function estimateUrlLength(endpoint: string, hub: string, grant: Grant): number {
+  const claims = JSON.stringify({
+    sub: 'x'.repeat(64),
+    role: grant.roles,
+    'webpubsub.group': grant.groups,
+  })
+  const payloadBytes = claims.length + 200 // iss, aud, iat, nbf, exp
+  const jwtLength = 80 + Math.ceil((payloadBytes * 4) / 3) + 44
+  return endpoint.length + hub.length + 40 + jwtLength
+}
+
+export function parsePolicy(
+  raw: unknown,
+  hubs: readonly string[],
+  defaultTtlMinutes: number,
+  endpoint: string,
+  report: Report,
+): Policy {
+  let value = raw ?? { hubs: {} }
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value)
+    } catch {
+      report('is not valid JSON (or use a [vars.POLICY] table in wrangler.toml)')
+      return { hubs: {} }
+    }
+  }
+  const policy: Policy = { hubs: {} }
+  const known = new Map(hubs.map((hub) => [hub.toLowerCase(), hub]))
+  const table = (value as { hubs?: unknown } | null)?.hubs
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    (table !== undefined && (typeof table !== 'object' || table === null))
+  ) {
+    report('must be a table with a "hubs" table inside')
+    return policy
+  }
+  for (const [hubName, entry] of Object.entries((table ?? {}) as Record<string, unknown>)) {
+    if (!known.has(hubName.toLowerCase())) {
+      report(`hubs.${hubName} is not one of WEBPUBSUB_HUBS`)
+      continue
+    }
+    const fields = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
+      string,
+      unknown
+    >
+    const where = `hubs.${hubName}`
+    const roles = stringList(fields.roles, `${where}.roles`, report)
+    const groups = stringList(fields.groups, `${where}.groups`, report)
+    const requestableGroups = stringList(
+      fields.requestableGroups,
+      `${where}.requestableGroups`,
+      report,
+    )
+    checkRoles(roles, `${where}.roles`, report)
+    checkGroups(groups, `${where}.groups`, report)
+    for (const pattern of requestableGroups) {
+      const problem = patternProblem(pattern)
+      if (problem !== undefined) report(`${where}.requestableGroups "${pattern}" ${problem}`)
+    }
+    const when: ConditionalGrant[] = []
+    const rawWhen = fields.when === undefined ? [] : fields.when
+    if (!Array.isArray(rawWhen)) report(`${where}.when must be a list of tables`)
+    for (const [i, item] of (Array.isArray(rawWhen) ? rawWhen : []).entries()) {
+      const rule = (typeof item === 'object' && item !== null ? item : {}) as Record<
+        string,
+        unknown
+      >
+      const at = `${where}.when[${i}]`
+      if (typeof rule.claim !== 'string' || rule.claim === '')
+        report(`${at}.claim must name a claim`)
+      const hasEquals = typeof rule.equals === 'string'
+      const hasIncludes = typeof rule.includes === 'string'
+      if (hasEquals === hasIncludes)
+        report(`${at} needs exactly one of equals or includes (a string)`)
+      const grant = {
+        claim: String(rule.claim ?? ''),
+        equals: hasEquals ? (rule.equals as string) : undefined,
+        includes: hasIncludes ? (rule.includes as string) : undefined,
+        roles: stringList(rule.roles, `${at}.roles`, report),
+        groups: stringList(rule.groups, `${at}.groups`, report),
+      }
+      checkRoles(grant.roles, `${at}.roles`, report)
+      checkGroups(grant.groups, `${at}.groups`, report)
+      when.push(grant)
+    }
+    const hubPolicy: HubPolicy = {
+      roles,
+      groups,
+      requestableGroups,
+      when,
+      ttl: parseTtl(fields.ttlMinutes, defaultTtlMinutes, hubName, report),
+    }
+    const widest: Grant = {
+      roles: [...roles, ...when.flatMap((rule) => rule.roles)],
+      groups: [...groups, ...when.flatMap((rule) => rule.groups)],
+    }
+    const length = estimateUrlLength(endpoint, hubName, widest)
+    if (length > SAFE_URL_LENGTH) {
+      report(
+        `${where} grants so many roles and groups that a client URL would be about ${length} characters ` +
+          `(safe: ${SAFE_URL_LENGTH}); use wildcard roles (webpubsub.joinLeaveGroups.<pattern>) instead of long lists`,
+      )
+    }
+    policy.hubs[hubName.toLowerCase()] = hubPolicy
+  }
+  for (const [lower] of known) {
+    policy.hubs[lower] ??= {
+      roles: [],
+      groups: [],
+      requestableGroups: [],
+      when: [],
+      ttl: { defaultMinutes: defaultTtlMinutes, minMinutes: 1, maxMinutes: defaultTtlMinutes },
+    }
+  }
+  return policy
+}
+
+const claimsRejected = (detail: string): NegotiatorError =>
+  new NegotiatorError('caller_claims_unusable', { detail })
+
+function claimValue(identity: Identity, name: string): string {
+  const value =
+    name === 'sub' || name === 'userId'
+      ? identity.userId
+      : identity.claims[name.slice('claims.'.length)]
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  throw claimsRejected(
+    `The policy needs the claim ${name} as a string, and the verified token has none.`,
+  )
+}
+
+/** Substitutes claims; inside wildcard roles values are escaped so `*` in a name stays literal. */
+function render(template: string, identity: Identity, escape: boolean): string {
+  return template.replace(TEMPLATE, (_match, name: string) => {
+    const value = claimValue(identity, name)
+    return escape ? escapePatternLiteral(value) : value
+  })
+}
+
+function claimMatches(rule: ConditionalGrant, identity: Identity): boolean {
+  const value = identity.claims[rule.claim]
+  if (rule.equals !== undefined) return value === rule.equals
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : []
+  return list.includes(rule.includes)
+}
+
+export interface Decision extends Grant {
+  minutesToExpire: number
+}
+
+/**
+ * The grant for one negotiation: the policy's roles and groups for this identity, plus the
+ * requested groups that the policy lets a caller ask for. The caller can only narrow, never widen.
+ */
+export function decide(
+  hubPolicy: HubPolicy,
+  identity: Identity,
+  request: { groups: readonly string[]; ttlMinutes?: number },
+): Decision {
+  const rules = [hubPolicy, ...hubPolicy.when.filter((rule) => claimMatches(rule, identity))]
+  const roles = new Set<string>()
+  const groups = new Set<string>()
+  for (const rule of rules) {
+    for (const role of rule.roles) {
+      const rendered = render(role, identity, isPatternRole(role))
+      const problem = roleProblem(rendered)
+      if (problem !== undefined)
+        throw claimsRejected(`A claim value makes a granted role invalid: it ${problem}.`)
+      roles.add(rendered)
+    }
+    for (const group of rule.groups) {
+      const rendered = render(group, identity, false)
+      if (groupNameProblem(rendered) !== undefined)
+        throw claimsRejected('A claim value makes a granted group invalid.')
+      groups.add(rendered)
+    }
+  }
+  for (const group of request.groups) {
+    const problem = groupNameProblem(group)
+    if (problem !== undefined) {
+      throw new NegotiatorError('parameter_invalid', { detail: `"group" ${problem}.` })
+    }
+    if (!hubPolicy.requestableGroups.some((pattern) => matchesGroupPattern(pattern, group))) {
+      throw new NegotiatorError('group_not_allowed', {
+        detail: `Group "${group.slice(0, 100)}" may not be requested on this hub.`,
+      })
+    }
+    groups.add(group)
+  }
+  const { ttl } = hubPolicy
+  let minutesToExpire = ttl.defaultMinutes
+  if (request.ttlMinutes !== undefined) {
+    if (request.ttlMinutes < ttl.minMinutes || request.ttlMinutes > ttl.maxMinutes) {
+      throw new NegotiatorError('parameter_invalid', {
+        detail: `"ttlMinutes" must be from ${ttl.minMinutes} to ${ttl.maxMinutes} on this hub.`,
+      })
+    }
+    minutesToExpire = request.ttlMinutes
+  }
+  return { roles: [...roles], groups: [...groups], minutesToExpire }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest'
+import { decide, parsePolicy } from '../../src/caller/policy'
+import { matchesGroupPattern } from '../../src/caller/roles'
+
+const endpoint = 'https://contoso.webpubsub.azure.com'
+const parse = (raw: unknown, hubs = ['chat', 'lobby'], ttl = 60) => {
+  const problems: string[] = []
+  const policy = parsePolicy(raw, hubs, ttl, endpoint, (p) => problems.push(p))
+  return { policy, problems }
+}
+
+const chatPolicy = {
+  hubs: {
+    chat: {
+      roles: ['webpubsub.sendToGroup.user.{sub}', 'webpubsub.joinLeaveGroups.user.{sub}.*'],
+      groups: ['user.{sub}', 'tenant.{claims.tid}'],
+      requestableGroups: ['room.*', 'lobby'],
+      ttlMinutes: { default: 30, min: 5, max: 120 },
+      when: [{ claim: 'roles', includes: 'moderator', roles: ['webpubsub.sendToGroup'] }],
+    },
+  },
+}
+
+describe('caller/policy', () => {
+  it('parses a table or a JSON string and fills hubs it does not name', () => {
+    const fromTable = parse(chatPolicy)
+    expect(fromTable.problems).toEqual([])
+    expect(fromTable.policy.hubs.chat?.ttl).toEqual({
+      defaultMinutes: 30,
+      minMinutes: 5,
+      maxMinutes: 120,
+    })
+    expect(fromTable.policy.hubs.lobby).toMatchObject({
+      roles: [],
+      groups: [],
+      ttl: { defaultMinutes: 60 },
+    })
+    expect(parse(JSON.stringify(chatPolicy)).policy).toEqual(fromTable.policy)
+  })
+
+  it.each([
+    [{ hubs: { chat: { roles: ['webpubsub.superuser'] } } }, 'is not a Web PubSub role'],
+    [{ hubs: { chat: { roles: ['webpubsub.sendToGroups.*.*.*.*.*.*'] } } }, "6 '*' wildcards"],
+    [{ hubs: { chat: { requestableGroups: ['a*b*c*d*e*f*'] } } }, "6 '*' wildcards"],
+    [{ hubs: { chat: { groups: ['user.{email}'] } } }, 'only {sub}, {userId} and {claims.<name>}'],
+    [{ hubs: { other: {} } }, 'not one of WEBPUBSUB_HUBS'],
+    [{ hubs: { chat: { ttlMinutes: { default: 200, max: 100 } } } }, 'min ≤ default ≤ max'],
+    [
+      { hubs: { chat: { when: [{ claim: 'roles', roles: [] }] } } },
+      'exactly one of equals or includes',
+    ],
+    [{ hubs: { chat: { roles: 'webpubsub.sendToGroup' } } }, 'must be a list of strings'],
+    ['{not json', 'is not valid JSON'],
+  ])('rejects %j', (raw, problem) => {
+    expect(parse(raw).problems.join('\n')).toContain(problem)
+  })
+
+  it('flags a grant that would make the client URL unsafely long', () => {
+    const roles = Array.from(
+      { length: 80 },
+      (_, i) => `webpubsub.sendToGroup.some-long-group-name-${i}`,
+    )
+    expect(parse({ hubs: { chat: { roles } } }).problems.join('\n')).toMatch(
+      /client URL would be about \d+ characters/,
+    )
+  })
+
+  it('renders templates from the verified identity and adds conditional grants', () => {
+    const { policy } = parse(chatPolicy)
+    const hub = policy.hubs.chat!
+    const plain = decide(
+      hub,
+      { userId: 'alice', claims: { tid: 't1', roles: ['reader'] } },
+      { groups: [] },
+    )
+    expect(plain).toEqual({
+      roles: ['webpubsub.sendToGroup.user.alice', 'webpubsub.joinLeaveGroups.user.alice.*'],
+      groups: ['user.alice', 'tenant.t1'],
+      minutesToExpire: 30,
+    })
+    const moderator = decide(
+      hub,
+      { userId: 'bob', claims: { tid: 't1', roles: ['moderator'] } },
+      { groups: [] },
+    )
+    expect(moderator.roles).toContain('webpubsub.sendToGroup')
+  })
+
+  it('escapes a user named * or a.** so a wildcard role cannot widen', () => {
+    const hub = parse(chatPolicy).policy.hubs.chat!
+    for (const userId of ['*', 'a.**', '?']) {
+      const decision = decide(hub, { userId, claims: { tid: 't' } }, { groups: [] })
+      const pattern = decision.roles[1]!.slice('webpubsub.joinLeaveGroups.'.length)
+      expect(matchesGroupPattern(pattern, `user.${userId}.x`)).toBe(true)
+      expect(matchesGroupPattern(pattern, 'user.victim.x')).toBe(false)
+      expect(matchesGroupPattern(pattern, `user.${userId}.x.y`)).toBe(false)
+    }
+  })
+
+  it('refuses an identity without a claim the policy needs', () => {
+    const hub = parse(chatPolicy).policy.hubs.chat!
+    expect(() => decide(hub, { userId: 'alice', claims: {} }, { groups: [] })).toThrowError(
+      expect.objectContaining({ code: 'caller_claims_unusable' }),
+    )
+  })
+
+  it('lets the caller narrow, never widen: requested groups and lifetimes within the policy', () => {
+    const hub = parse(chatPolicy).policy.hubs.chat!
+    const identity = { userId: 'alice', claims: { tid: 't' } }
+    expect(decide(hub, identity, { groups: ['room.1', 'lobby'], ttlMinutes: 10 })).toMatchObject({
+      groups: ['user.alice', 'tenant.t', 'room.1', 'lobby'],
+      minutesToExpire: 10,
+    })
+    expect(() => decide(hub, identity, { groups: ['admins'] })).toThrowError(
+      expect.objectContaining({ code: 'group_not_allowed' }),
+    )
+    expect(() => decide(hub, identity, { groups: ['room.a.b'] })).toThrowError(
+      expect.objectContaining({ code: 'group_not_allowed' }),
+    )
+    expect(() => decide(hub, identity, { groups: [], ttlMinutes: 500 })).toThrowError(
+      expect.objectContaining({ code: 'parameter_invalid' }),
+    )
+  })
+})
