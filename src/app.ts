@@ -21,6 +21,7 @@ import { NegotiatorError } from './errors'
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
+import { demoRoutes } from './routes/demo'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 
@@ -145,6 +146,7 @@ export function createApp(options: AppOptions = {}) {
   })
   app.route('/', healthRoutes)
   app.route('/', negotiateRoutes)
+  app.route('/', demoRoutes)
   app.notFound((c) =>
     problemResponse(
       new NegotiatorError('not_found', {

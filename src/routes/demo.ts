@@ -1,0 +1,37 @@
+// GET /demo and /demo/*: the demo chat page from the ASSETS binding, only when DEMO_PAGE is "on".
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../app'
+import { NegotiatorError } from '../errors'
+
+export const demoRoutes = new Hono<AppEnv>()
+
+/** The part of the ASSETS binding (wrangler.toml `[assets]`) this route uses. */
+interface AssetsFetcher {
+  fetch(request: Request): Promise<Response>
+}
+
+async function serveDemo(c: Context<AppEnv>) {
+  // Off unless asked for: production answers exactly as for any unknown path, so the page's
+  // existence is not revealed (wrangler.toml runs the Worker before assets for every path).
+  if (c.env.DEMO_PAGE !== 'on') return c.notFound()
+  const assets = c.env.ASSETS as AssetsFetcher | undefined
+  if (assets === undefined) {
+    throw new NegotiatorError('not_found', {
+      detail: 'DEMO_PAGE is on but the ASSETS binding is missing: keep [assets] in wrangler.toml.',
+    })
+  }
+  const url = new URL(c.req.url)
+  // The assets' default html_handling redirects /demo to /demo/; serve the index directly.
+  if (url.pathname === '/demo') url.pathname = '/demo/'
+  const response = await assets.fetch(new Request(url, c.req.raw))
+  if (response.status === 404) {
+    throw new NegotiatorError('not_found', {
+      detail: `No demo file at ${url.pathname}; run \`npm run build:demo\` to build public/demo/.`,
+    })
+  }
+  // A fetched response has immutable headers; the timing and request-id middleware add theirs.
+  return new Response(response.body, response)
+}
+
+demoRoutes.get('/demo', serveDemo)
+demoRoutes.get('/demo/*', serveDemo)
