@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { loadConfig } from './config'
 import { DEMO_APPS } from './demo'
+import { createClientService } from './client/index'
 import { createApp } from './http/app'
 import { WEBPUBSUB_SCOPE } from './entra/access-token'
 import { createSelfSigned, type SelfSigned } from './lib/self-signed'
@@ -54,11 +55,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const port = (server.address() as AddressInfo).port
   const url = `${tlsCertificate ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
   const demo = demoCredentials(state, url)
+  const clientService = createClientService({
+    signer: state.clientTokenSigner,
+    nowMs: () => state.now(),
+    log: options.quiet ? undefined : (line) => console.log(JSON.stringify(line)),
+  })
   const app = createApp(state, {
     credentials: () => demoCredentials(state, url),
     quiet: options.quiet ?? false,
+    clientService,
   })
   server.on('request', getRequestListener(app.fetch))
+  // WebSocket clients (SPEC §7) connect on the same origin as the REST API, as on Azure.
+  server.on('upgrade', (request, socket, head) => {
+    if (!clientService.handleUpgrade(request, socket, head)) socket.destroy()
+  })
 
   let caCertPath: string | undefined
   if (tlsCertificate && options.tlsDir !== undefined) {
@@ -75,7 +86,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     caCertPem: tlsCertificate?.certificatePem,
     demo,
     state,
-    close: () => closeServer(server, state),
+    clientService,
+    close: async () => {
+      await clientService.close()
+      await closeServer(server, state)
+    },
   }
 }
 

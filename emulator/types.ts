@@ -1,4 +1,5 @@
 // The emulator's public types, re-exported by index.ts (other code depends on this exact shape).
+import type { ClientService } from './client/index'
 import type { Server as HttpServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { EmulatorState } from './state'
@@ -55,6 +56,8 @@ export interface RunningEmulator {
   demo: DemoCredentials
   /** Addition to the agreed shape: the live state (signer, apps, counters) for the WebSocket side and tests. */
   state: EmulatorState
+  /** The WebSocket client endpoint (emulator/client): counters, server sends, closes. */
+  clientService: ClientService
   /** Ends hanging requests and open connections, then stops listening. */
   close(): Promise<void>
 }

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
 import { ROLES, applySettings, type Role } from '../config'
+import type { ClientService } from '../client/index'
 import type { AppEnv } from '../http/context'
 import { readCertificate } from '../lib/pem'
 import { isRouteName } from '../lib/route-names'
@@ -13,6 +14,7 @@ const FAULT_KINDS: readonly FaultKind[] = ['status', 'hang', 'malformed', 'empty
 export function controlRoutes(
   state: EmulatorState,
   credentials: () => DemoCredentials,
+  clientService?: ClientService,
 ): Hono<AppEnv> {
   const control = new Hono<AppEnv>()
   const badRequest = (message: string) => Response.json({ error: message }, { status: 400 })
@@ -22,9 +24,12 @@ export function controlRoutes(
   }
 
   control.get('/credentials', (c) => c.json(credentials()))
-  control.get('/counters', (c) => c.json({ routes: { ...state.counters } }))
+  control.get('/counters', (c) =>
+    c.json({ routes: { ...state.counters }, websocket: clientService?.counters() }),
+  )
   control.post('/reset', (c) => {
     state.reset()
+    clientService?.reset()
     return c.body(null, 204)
   })
 

@@ -1,5 +1,8 @@
 // Builds the emulator's Hono app: request ids and logs, Entra routes, Web PubSub routes, control API.
 import { Hono } from 'hono'
+import { createClientRestRoutes } from '../client/rest'
+import type { ClientService } from '../client/index'
+import { authorizeRequest, DATA_ACTIONS } from '../webpubsub/authorize'
 import { controlRoutes } from '../control/routes'
 import { jwksRoute, openidConfigurationRoute } from '../entra/discovery-routes'
 import { tokenRoute } from '../entra/token-route'
@@ -13,6 +16,8 @@ import { instrumented } from './instrument'
 export interface AppOptions {
   credentials: () => DemoCredentials
   quiet: boolean
+  /** The WebSocket client service (emulator/client): its REST actions and counters. */
+  clientService: ClientService
 }
 
 export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEnv> {
@@ -52,7 +57,31 @@ export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEn
     GENERATE_TOKEN_PATH.test(new URL(c.req.url).pathname) ? generateToken(c, next) : next(),
   )
 
-  app.route('/_emulator', controlRoutes(state, options.credentials))
+  // `:closeConnections` and group `:send`, Entra-authorized with the same role map (issue 3).
+  const clientRest = createClientRestRoutes({
+    service: options.clientService,
+    authorize: async (request) => {
+      const action = /:closeConnections$/.test(new URL(request.url).pathname)
+        ? DATA_ACTIONS.closeConnections
+        : DATA_ACTIONS.send
+      const result = await authorizeRequest(request.headers.get('authorization'), state, action)
+      return result.ok ? { principalId: result.principal.clientId } : result.response
+    },
+  })
+  const closeConnections = instrumented(state, 'webpubsub.closeConnections', (c) =>
+    clientRest.fetch(c.req.raw),
+  )
+  const sendToGroup = instrumented(state, 'webpubsub.sendToGroup', (c) =>
+    clientRest.fetch(c.req.raw),
+  )
+  app.post('/api/hubs/:hub/users/:user/*', (c, next) =>
+    /\/:closeConnections$/.test(new URL(c.req.url).pathname) ? closeConnections(c, next) : next(),
+  )
+  app.post('/api/hubs/:hub/groups/:group/*', (c, next) =>
+    /\/:send$/.test(new URL(c.req.url).pathname) ? sendToGroup(c, next) : next(),
+  )
+
+  app.route('/_emulator', controlRoutes(state, options.credentials, options.clientService))
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname

@@ -5,6 +5,8 @@ export const ROUTE_NAMES = [
   'entra.jwks',
   'webpubsub.generateToken',
   'webpubsub.health',
+  'webpubsub.closeConnections',
+  'webpubsub.sendToGroup',
 ] as const
 
 export type RouteName = (typeof ROUTE_NAMES)[number]
