@@ -61,6 +61,8 @@ describe('control API', () => {
       'entra.jwks': 0,
       'webpubsub.generateToken': 0,
       'webpubsub.health': 0,
+      'webpubsub.closeConnections': 0,
+      'webpubsub.sendToGroup': 0,
     })
     expect(Object.values(initial).every((n) => n === 0)).toBe(true)
     await fetch(`${emulator.url}/api/health`)
