@@ -9,6 +9,7 @@ import {
   type KvLike,
 } from './cache/encrypted-kv'
 import { createMemoryCache } from './cache/memory'
+import { createCallerVerifier, type CallerVerifier } from './caller/verifier'
 import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from './config'
 import type { EntraToken } from './entra/client-credentials'
 import { prepareCredential } from './entra/credential'
@@ -39,6 +40,8 @@ export interface AppOptions {
 export interface Runtime {
   config: Config
   tokens: EntraTokenSource
+  /** Undefined in anonymous mode. */
+  caller: CallerVerifier | undefined
   kvBound: boolean
   fetch: typeof fetch
   now: Now
@@ -119,11 +122,24 @@ export function createApp(options: AppOptions = {}) {
       sleep,
       log: ({ event, ...fields }) => log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
     })
+    const callerLog = createLogger({ component: 'caller' }, writeLog)
+    const caller = await createCallerVerifier(config.auth, {
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now,
+      kv: kvBinding,
+      log: (event, fields) => callerLog('warn', event, fields),
+    })
+    if (config.auth.mode === 'anonymous') {
+      callerLog('warn', 'running_anonymous', {
+        detail: 'AUTH_MODE=anonymous: anyone can negotiate; every caller gets a random user id',
+      })
+    }
     return {
       ok: true,
       runtime: {
         config,
         tokens,
+        caller,
         kvBound: kvBinding !== undefined,
         fetch: options.fetch ?? ((input, init) => fetch(input, init)),
         now,

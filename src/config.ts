@@ -1,4 +1,5 @@
 // Env → frozen Config, parsed once per isolate; reports every problem at once, naming the variable.
+import { AUTH_VARIABLES, parseAuthConfig, type AuthConfig } from './caller/auth-config'
 import { parsePolicy, type Policy } from './caller/policy'
 import { decodeBase64 } from './lib/base64'
 
@@ -7,8 +8,6 @@ export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 export const DEFAULT_SCOPE = 'https://webpubsub.azure.com/.default'
-
-export type AuthMode = 'anonymous'
 
 export type CredentialConfig =
   | { kind: 'secret'; secret: string }
@@ -22,7 +21,8 @@ export type CredentialConfig =
     }
 
 export interface Config {
-  readonly authMode: AuthMode
+  /** How callers are verified (caller/auth-config.ts). */
+  readonly auth: AuthConfig
   readonly tenantId: string
   readonly clientId: string
   readonly credential: CredentialConfig
@@ -51,7 +51,7 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 
 /** The variables this file reads; a change to any of them means the config must be parsed again. */
 export const CONFIG_VARIABLES = [
-  'AUTH_MODE',
+  ...AUTH_VARIABLES,
   'AZURE_TENANT_ID',
   'AZURE_CLIENT_ID',
   'AZURE_CLIENT_SECRET',
@@ -86,15 +86,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     return trimmed === '' ? undefined : trimmed
   }
 
-  const authModeRaw = text('AUTH_MODE')
-  let authMode: AuthMode = 'anonymous'
-  if (authModeRaw === undefined) {
-    report('AUTH_MODE', 'is required; set it to "anonymous" to hand out connections to anyone')
-  } else if (authModeRaw !== 'anonymous') {
-    report('AUTH_MODE', `must be "anonymous" (got "${authModeRaw.slice(0, 40)}")`)
-  } else {
-    authMode = authModeRaw
-  }
+  const auth = parseAuthConfig(text, report)
 
   const tenantId = text('AZURE_TENANT_ID') ?? ''
   if (tenantId === '') report('AZURE_TENANT_ID', 'is required: the directory (tenant) id')
@@ -168,7 +160,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
 
   if (problems.length > 0 || credential === undefined) return { ok: false, problems }
   const config: Config = {
-    authMode,
+    auth,
     tenantId,
     clientId,
     credential,

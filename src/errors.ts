@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'protocol_invalid'
   | 'caller_unauthenticated'
   | 'caller_claims_unusable'
+  | 'caller_verification_unavailable'
   | 'rate_limited'
   // Entra ID (client-credentials flow)
   | 'entra_credentials_rejected'
@@ -62,6 +63,8 @@ export interface NegotiatorErrorOptions {
   retryAfterSeconds?: number
   /** Structured extras for the problem body, e.g. the list of configuration problems. */
   extensions?: Record<string, unknown>
+  /** Response headers the error requires, e.g. WWW-Authenticate (RFC 6750). */
+  headers?: Record<string, string>
   cause?: unknown
 }
 
@@ -71,6 +74,7 @@ export class NegotiatorError extends Error {
   readonly upstream: UpstreamDetail | undefined
   readonly retryAfterSeconds: number | undefined
   readonly extensions: Record<string, unknown> | undefined
+  readonly headers: Record<string, string> | undefined
 
   constructor(code: ErrorCode, options: NegotiatorErrorOptions) {
     super(`${code}: ${options.detail}`, { cause: options.cause })
@@ -80,6 +84,7 @@ export class NegotiatorError extends Error {
     this.upstream = options.upstream
     this.retryAfterSeconds = options.retryAfterSeconds
     this.extensions = options.extensions
+    this.headers = options.headers
   }
 }
 

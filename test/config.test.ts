@@ -26,7 +26,7 @@ describe('config', () => {
     expect(result.ok).toBe(true)
     if (!result.ok) return
     expect(result.config).toMatchObject({
-      authMode: 'anonymous',
+      auth: { mode: 'anonymous' },
       authorityHost: 'https://login.microsoftonline.com',
       tokenEndpoint:
         'https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/oauth2/v2.0/token',
@@ -68,6 +68,51 @@ describe('config', () => {
       }),
     ])
     expect(problemsOf({ ...base, AUTH_MODE: 'open' })[0]?.variable).toBe('AUTH_MODE')
+  })
+
+  it('requires issuer and audience in jwt mode and refuses symmetric algorithms', () => {
+    const problems = problemsOf({ ...base, AUTH_MODE: 'jwt', AUTH_ALGORITHMS: 'RS256,HS256,none' })
+    expect(problems.map((p) => p.variable)).toEqual([
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+      'AUTH_ALGORITHMS',
+      'AUTH_ALGORITHMS',
+    ])
+    const ok = parseConfig({
+      ...base,
+      AUTH_MODE: 'jwt',
+      AUTH_ISSUER: 'https://idp.example.com/',
+      AUTH_AUDIENCE: 'api',
+    })
+    expect(ok.ok && ok.config.auth).toEqual({
+      mode: 'jwt',
+      issuer: 'https://idp.example.com/',
+      audience: 'api',
+      jwksUrl: undefined,
+      algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'],
+      userClaim: 'sub',
+      clockToleranceSeconds: 30,
+      cookieName: undefined,
+    })
+  })
+
+  it('derives the Cloudflare Access certificate URL from the team domain', () => {
+    const ok = parseConfig({
+      ...base,
+      AUTH_MODE: 'cloudflare-access',
+      CF_ACCESS_TEAM_DOMAIN: 'acme.cloudflareaccess.com',
+      CF_ACCESS_AUD: 'tag',
+    })
+    expect(ok.ok && ok.config.auth).toMatchObject({
+      mode: 'cloudflare-access',
+      teamDomain: 'https://acme.cloudflareaccess.com',
+      jwksUrl: 'https://acme.cloudflareaccess.com/cdn-cgi/access/certs',
+      audience: 'tag',
+    })
+    expect(problemsOf({ ...base, AUTH_MODE: 'cloudflare-access' }).map((p) => p.variable)).toEqual([
+      'CF_ACCESS_TEAM_DOMAIN',
+      'CF_ACCESS_AUD',
+    ])
   })
 
   it('accepts http endpoints only on loopback', () => {

@@ -23,6 +23,8 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 400, title: 'Hub not allowed' }
     case 'group_not_allowed':
       return { status: 403, title: 'Group not allowed' }
+    case 'caller_verification_unavailable':
+      return { status: 503, title: "The caller's identity cannot be verified right now" }
     case 'caller_claims_unusable':
       return { status: 403, title: "The caller's identity cannot be mapped by the policy" }
     case 'protocol_invalid':
@@ -108,6 +110,7 @@ export function problemResponse(
   if (error.upstream !== undefined) body.upstream = error.upstream
   if (error.retryAfterSeconds !== undefined) body.retryAfterSeconds = error.retryAfterSeconds
   const responseHeaders = new Headers(options.headers)
+  for (const [name, value] of Object.entries(error.headers ?? {})) responseHeaders.set(name, value)
   responseHeaders.set('content-type', 'application/problem+json')
   responseHeaders.set('cache-control', 'no-store')
   if (error.retryAfterSeconds !== undefined)

@@ -23,7 +23,10 @@ healthRoutes.get('/readyz', async (c) => {
     c.header('cache-control', 'no-store')
     return c.json({
       status: 'ready',
-      authMode: runtime.config.authMode,
+      authMode: runtime.config.auth.mode,
+      ...(runtime.config.auth.mode === 'anonymous'
+        ? { warning: 'AUTH_MODE=anonymous: anyone can negotiate a connection' }
+        : {}),
       hubs: runtime.config.hubs,
       checks: {
         config: 'ok',

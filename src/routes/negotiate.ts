@@ -2,6 +2,7 @@
 import { Hono, type Context } from 'hono'
 import { setMetric } from 'hono/timing'
 import type { AppEnv } from '../app'
+import { identifyCaller } from '../caller/identify'
 import { decide } from '../caller/policy'
 import { HUB_NAME_PATTERN } from '../config'
 import { NegotiatorError } from '../errors'
@@ -107,18 +108,17 @@ async function negotiate(c: Context<AppEnv>) {
   if (minutesParam !== undefined && !/^\d{1,4}$/.test(minutesParam)) {
     throw invalid('"minutesToExpire" must be a whole number of minutes.')
   }
-  // Anonymous mode: a fresh random id per negotiation, never taken from the request.
-  const userId = crypto.randomUUID()
+  const identity = await identifyCaller(config.auth, runtime.caller?.verifier, {
+    header: (name) => c.req.header(name),
+  })
+  runtime.caller?.persist(c.get('waitUntil'))
+  const userId = identity.userId
   const hubPolicy = config.policy.hubs[hub.toLowerCase()]
   if (hubPolicy === undefined) throw new Error(`no policy for allowed hub ${hub}`)
-  const grant = decide(
-    hubPolicy,
-    { userId, claims: { sub: userId } },
-    {
-      groups: params.get('group') ?? [],
-      ttlMinutes: minutesParam === undefined ? undefined : Number(minutesParam),
-    },
-  )
+  const grant = decide(hubPolicy, identity, {
+    groups: params.get('group') ?? [],
+    ttlMinutes: minutesParam === undefined ? undefined : Number(minutesParam),
+  })
   const log = c.get('log')
   const access = await issueClientAccess(
     {
@@ -141,7 +141,12 @@ async function negotiate(c: Context<AppEnv>) {
       timing: (name, durationMs, description) => setMetric(c, name, durationMs, description),
     },
   )
-  log('info', 'negotiated', { hub, protocol, authMode: config.authMode, roles: grant.roles.length })
+  log('info', 'negotiated', {
+    hub,
+    protocol,
+    authMode: config.auth.mode,
+    roles: grant.roles.length,
+  })
   const issuedAtMs = runtime.now()
   // Negotiate again after three quarters of the token's life: early enough to ride out a slow or
   // failing negotiation before the old token expires.
