@@ -86,6 +86,7 @@ export function parseConfig(raw: unknown, source = 'config'): EmulatorConfig {
     } else problems.push('apps must be an array')
   }
   for (const [clientId, role] of Object.entries(asObject(input.roleAssignments))) {
+    if (clientId === '//') continue
     if (ROLES.includes(role as Role)) config.roleAssignments[clientId] = role as Role
     else problems.push(`roleAssignments.${clientId} must be one of ${ROLES.join(', ')}`)
   }

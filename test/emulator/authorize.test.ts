@@ -28,7 +28,11 @@ async function setup() {
 describe('authorizeRequest', () => {
   it('returns the owner principal for a fresh token', async () => {
     const { state, tokenFor } = await setup()
-    const result = await authorizeRequest(`Bearer ${await tokenFor(OWNER)}`, state, DATA_ACTIONS.generateToken)
+    const result = await authorizeRequest(
+      `Bearer ${await tokenFor(OWNER)}`,
+      state,
+      DATA_ACTIONS.generateToken,
+    )
     expect(result).toEqual({
       ok: true,
       principal: {
@@ -50,7 +54,10 @@ describe('authorizeRequest', () => {
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.response.status).toBe(401)
-    expect(await result.response.json()).toEqual({ code: 'Error.Unauthorized', message: 'The access token is expired.' })
+    expect(await result.response.json()).toEqual({
+      code: 'Error.Unauthorized',
+      message: 'The access token is expired.',
+    })
   })
 
   it('answers 401 for a token that is not yet valid', async () => {
@@ -63,9 +70,16 @@ describe('authorizeRequest', () => {
 
   it('answers 403 naming the data action for a Reader, and 403 for a deleted app', async () => {
     const { state, tokenFor } = await setup()
-    const result = await authorizeRequest(`Bearer ${await tokenFor(READER)}`, state, DATA_ACTIONS.send)
+    const result = await authorizeRequest(
+      `Bearer ${await tokenFor(READER)}`,
+      state,
+      DATA_ACTIONS.send,
+    )
     expect(result.ok ? 200 : result.response.status).toBe(403)
-    if (!result.ok) expect(((await result.response.json()) as { message: string }).message).toContain(DATA_ACTIONS.send)
+    if (!result.ok)
+      expect(((await result.response.json()) as { message: string }).message).toContain(
+        DATA_ACTIONS.send,
+      )
     const ownerToken = await tokenFor(OWNER)
     state.apps.delete(OWNER)
     const gone = await authorizeRequest(`Bearer ${ownerToken}`, state, DATA_ACTIONS.generateToken)

@@ -16,7 +16,10 @@ import {
 } from './helpers'
 
 const control = (e: RunningEmulator, path: string, method = 'GET', body?: unknown) =>
-  fetch(`${e.url}/_emulator${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) })
+  fetch(`${e.url}/_emulator${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
 
 const counters = async (e: RunningEmulator) =>
   ((await (await control(e, '/counters')).json()) as { routes: Record<string, number> }).routes
@@ -69,14 +72,24 @@ describe('control API', () => {
     await fetch(`${emulator.url}/api/health`)
     await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), { method: 'POST' }) // 401 counts too
     await postForm(tokenUrl(emulator), { grant_type: 'client_credentials' })
-    expect(await counters(emulator)).toMatchObject({ 'webpubsub.health': 2, 'webpubsub.generateToken': 1, 'entra.token': 1 })
+    expect(await counters(emulator)).toMatchObject({
+      'webpubsub.health': 2,
+      'webpubsub.generateToken': 1,
+      'entra.token': 1,
+    })
     expect((await control(emulator, '/reset', 'POST')).status).toBe(204)
     expect(Object.values(await counters(emulator)).every((n) => n === 0)).toBe(true)
   })
 
   it('injects an Entra status fault with Retry-After for the next `times` requests, counted', async () => {
     const emulator = await useEmulator()
-    const queued = await control(emulator, '/faults', 'POST', { route: 'entra.token', kind: 'status', status: 429, retryAfterSeconds: 7, times: 2 })
+    const queued = await control(emulator, '/faults', 'POST', {
+      route: 'entra.token',
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 7,
+      times: 2,
+    })
     expect(queued.status).toBe(200)
     for (let i = 0; i < 2; i++) {
       const res = await postForm(tokenUrl(emulator), ownerSecretForm(emulator))
@@ -92,17 +105,28 @@ describe('control API', () => {
 
   it('injects a Web PubSub 503 until reset with times -1, without Retry-After when not given', async () => {
     const emulator = await useEmulator()
-    await control(emulator, '/faults', 'POST', { route: 'webpubsub.generateToken', kind: 'status', status: 503, times: -1 })
+    await control(emulator, '/faults', 'POST', {
+      route: 'webpubsub.generateToken',
+      kind: 'status',
+      status: 503,
+      times: -1,
+    })
     const token = await secretToken(emulator)
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), bearer(token))
+      const res = await fetch(
+        generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'),
+        bearer(token),
+      )
       expect(res.status).toBe(503)
       expect(res.headers.get('retry-after')).toBeNull()
       expect(res.headers.get('x-ms-error-code')).toBe('Error.ServiceUnavailable')
       expect(((await res.json()) as { code: string }).code).toBe('Error.ServiceUnavailable')
     }
     await control(emulator, '/reset', 'POST')
-    expect((await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), bearer(token))).status).toBe(200)
+    expect(
+      (await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), bearer(token)))
+        .status,
+    ).toBe(200)
   })
 
   it('answers malformed JSON and an empty object for the malformed and empty kinds', async () => {
@@ -123,7 +147,9 @@ describe('control API', () => {
     const emulator = await useEmulator()
     await control(emulator, '/faults', 'POST', { route: 'webpubsub.health', kind: 'hang' })
     const started = Date.now()
-    await expect(fetch(`${emulator.url}/api/health`, { signal: AbortSignal.timeout(300) })).rejects.toThrow()
+    await expect(
+      fetch(`${emulator.url}/api/health`, { signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow()
     expect(Date.now() - started).toBeGreaterThanOrEqual(290)
     expect((await fetch(`${emulator.url}/api/health`)).status).toBe(200)
   })
@@ -144,7 +170,9 @@ describe('control API', () => {
 
   it('adds latency per route', async () => {
     const emulator = await useEmulator()
-    expect((await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 250 })).status).toBe(200)
+    expect(
+      (await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 250 })).status,
+    ).toBe(200)
     let started = Date.now()
     await fetch(`${emulator.url}/api/health`)
     expect(Date.now() - started).toBeGreaterThanOrEqual(240)
@@ -177,9 +205,18 @@ describe('control API', () => {
 
   it('restores settings and role assignments on reset', async () => {
     const emulator = await useEmulator()
-    await control(emulator, '/settings', 'PATCH', { entraTokenLifetimeSeconds: 120, entraRefreshInSeconds: 60 })
-    await control(emulator, '/role-assignments', 'PUT', { clientId: emulator.demo.apps.reader.clientId, role: 'owner' })
-    expect(((await (await control(emulator, '/credentials')).json()) as typeof emulator.demo).apps.reader.role).toBe('owner')
+    await control(emulator, '/settings', 'PATCH', {
+      entraTokenLifetimeSeconds: 120,
+      entraRefreshInSeconds: 60,
+    })
+    await control(emulator, '/role-assignments', 'PUT', {
+      clientId: emulator.demo.apps.reader.clientId,
+      role: 'owner',
+    })
+    expect(
+      ((await (await control(emulator, '/credentials')).json()) as typeof emulator.demo).apps.reader
+        .role,
+    ).toBe('owner')
     await control(emulator, '/reset', 'POST')
     const res = await postForm(tokenUrl(emulator), ownerSecretForm(emulator))
     const body = (await res.json()) as Record<string, unknown>
@@ -190,18 +227,31 @@ describe('control API', () => {
 
   it('registers apps with a secret, a generated secret or a certificate', async () => {
     const emulator = await useEmulator()
-    const withSecret = await control(emulator, '/apps', 'POST', { role: 'owner', secret: 'my-secret' })
+    const withSecret = await control(emulator, '/apps', 'POST', {
+      role: 'owner',
+      secret: 'my-secret',
+    })
     expect(withSecret.status).toBe(201)
     const app = (await withSecret.json()) as { clientId: string; clientSecret: string }
     expect(app.clientSecret).toBe('my-secret')
     const token = await secretToken(emulator, { ...app, role: 'owner' })
-    expect((await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), bearer(token))).status).toBe(200)
+    expect(
+      (await fetch(generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'), bearer(token)))
+        .status,
+    ).toBe(200)
 
-    const generated = (await (await control(emulator, '/apps', 'POST', { role: 'reader' })).json()) as { clientSecret: string }
+    const generated = (await (
+      await control(emulator, '/apps', 'POST', { role: 'reader' })
+    ).json()) as { clientSecret: string }
     expect(generated.clientSecret).toMatch(/^emu8Q~/)
 
     const cert = await createSelfSigned({ commonName: 'registered' })
-    const certApp = (await (await control(emulator, '/apps', 'POST', { role: 'owner', certificatePem: cert.certificatePem })).json()) as {
+    const certApp = (await (
+      await control(emulator, '/apps', 'POST', {
+        role: 'owner',
+        certificatePem: cert.certificatePem,
+      })
+    ).json()) as {
       clientId: string
       clientSecret?: string
     }

@@ -14,7 +14,11 @@ import {
   type AssertionOptions,
 } from './helpers'
 
-async function requestWith(emulator: RunningEmulator, assertion: string, clientId?: string): Promise<Response> {
+async function requestWith(
+  emulator: RunningEmulator,
+  assertion: string,
+  clientId?: string,
+): Promise<Response> {
   return postForm(tokenUrl(emulator), {
     grant_type: 'client_credentials',
     client_id: clientId ?? emulator.demo.apps.ownerCertificate.clientId,
@@ -29,7 +33,12 @@ function baseOptions(emulator: RunningEmulator): AssertionOptions {
   return { certificatePem: app.certificatePem!, clientId: app.clientId, aud: tokenUrl(emulator) }
 }
 
-async function expectError(res: Response, status: number, error: string, code: number): Promise<string> {
+async function expectError(
+  res: Response,
+  status: number,
+  error: string,
+  code: number,
+): Promise<string> {
   expect(res.status).toBe(status)
   const body = await entraErrorOf(res)
   expect(body.error).toBe(error)
@@ -53,7 +62,11 @@ describe('entra client assertions', () => {
 
   it('accepts the legacy RS256 form with a SHA-1 x5t', async () => {
     const emulator = await useEmulator()
-    const assertion = await signAssertion({ ...baseOptions(emulator), alg: 'RS256', thumbprint: 'sha1' })
+    const assertion = await signAssertion({
+      ...baseOptions(emulator),
+      alg: 'RS256',
+      thumbprint: 'sha1',
+    })
     expect((await requestWith(emulator, assertion)).status).toBe(200)
   })
 
@@ -63,7 +76,10 @@ describe('entra client assertions', () => {
       `${emulator.url}/emulator.onmicrosoft.com/oauth2/v2.0/token`,
       `${emulator.url}/${emulator.demo.tenantId}/oauth2/token`,
     ]) {
-      const res = await requestWith(emulator, await signAssertion({ ...baseOptions(emulator), aud }))
+      const res = await requestWith(
+        emulator,
+        await signAssertion({ ...baseOptions(emulator), aud }),
+      )
       expect(res.status).toBe(200)
     }
   })
@@ -71,8 +87,16 @@ describe('entra client assertions', () => {
   it('answers AADSTS700027 when the signature does not match the registered certificate', async () => {
     const emulator = await useEmulator()
     const other = await createSelfSigned({ commonName: 'intruder' })
-    const assertion = await signAssertion({ ...baseOptions(emulator), signingKeyPem: other.privateKeyPem })
-    const text = await expectError(await requestWith(emulator, assertion), 401, 'invalid_client', 700027)
+    const assertion = await signAssertion({
+      ...baseOptions(emulator),
+      signingKeyPem: other.privateKeyPem,
+    })
+    const text = await expectError(
+      await requestWith(emulator, assertion),
+      401,
+      'invalid_client',
+      700027,
+    )
     expect(text).toContain('did not match the expected signature')
   })
 
@@ -81,13 +105,19 @@ describe('entra client assertions', () => {
     const other = await createSelfSigned({ commonName: 'unregistered' })
     const pem = other.privateKeyPem + other.certificatePem
     const assertion = await signAssertion({ ...baseOptions(emulator), certificatePem: pem })
-    const text = await expectError(await requestWith(emulator, assertion), 401, 'invalid_client', 700027)
+    const text = await expectError(
+      await requestWith(emulator, assertion),
+      401,
+      'invalid_client',
+      700027,
+    )
     expect(text).toContain('The key was not found')
   })
 
   it('rejects an audience that is not this token endpoint (unverified code 700023)', async () => {
     const emulator = await useEmulator()
-    const aud = 'https://login.microsoftonline.com/e0000000-0000-4000-8000-000000000001/oauth2/v2.0/token'
+    const aud =
+      'https://login.microsoftonline.com/e0000000-0000-4000-8000-000000000001/oauth2/v2.0/token'
     const assertion = await signAssertion({ ...baseOptions(emulator), aud })
     await expectError(await requestWith(emulator, assertion), 401, 'invalid_client', 700023)
   })

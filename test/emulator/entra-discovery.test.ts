@@ -6,7 +6,9 @@ import { entraErrorOf, secretToken, useEmulator } from './helpers'
 describe('entra discovery', () => {
   it('serves the v2 openid-configuration on the emulator origin with the tenant id', async () => {
     const emulator = await useEmulator()
-    const res = await fetch(`${emulator.url}/emulator.onmicrosoft.com/v2.0/.well-known/openid-configuration`)
+    const res = await fetch(
+      `${emulator.url}/emulator.onmicrosoft.com/v2.0/.well-known/openid-configuration`,
+    )
     expect(res.status).toBe(200)
     const doc = (await res.json()) as Record<string, unknown>
     const base = `${emulator.url}/${emulator.demo.tenantId}`
@@ -21,7 +23,9 @@ describe('entra discovery', () => {
 
   it('serves the v1 openid-configuration with the sts.windows.net issuer', async () => {
     const emulator = await useEmulator()
-    const res = await fetch(`${emulator.url}/${emulator.demo.tenantId}/.well-known/openid-configuration`)
+    const res = await fetch(
+      `${emulator.url}/${emulator.demo.tenantId}/.well-known/openid-configuration`,
+    )
     const doc = (await res.json()) as Record<string, unknown>
     expect(doc).toMatchObject({
       token_endpoint: `${emulator.url}/${emulator.demo.tenantId}/oauth2/token`,
@@ -42,10 +46,14 @@ describe('entra discovery', () => {
     const config = (await (
       await fetch(`${emulator.url}/${emulator.demo.tenantId}/v2.0/.well-known/openid-configuration`)
     ).json()) as { jwks_uri: string }
-    const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(config.jwks_uri)), {
-      audience: 'https://webpubsub.azure.com',
-      issuer: `https://sts.windows.net/${emulator.demo.tenantId}/`,
-    })
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(config.jwks_uri)),
+      {
+        audience: 'https://webpubsub.azure.com',
+        issuer: `https://sts.windows.net/${emulator.demo.tenantId}/`,
+      },
+    )
     expect(protectedHeader.kid).toBe(emulator.state.entraKey.kid)
     expect(payload.appid).toBe(emulator.demo.apps.ownerSecret.clientId)
     const counters = (await (await fetch(`${emulator.url}/_emulator/counters`)).json()) as {

@@ -26,7 +26,12 @@ describe('entra token endpoint', () => {
     expect(res.headers.get('cache-control')).toContain('no-store')
     expect(res.headers.get('x-ms-request-id')).toMatch(/^[0-9a-f-]{36}$/)
     const body = (await res.json()) as Record<string, unknown>
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'ext_expires_in', 'token_type'])
+    expect(Object.keys(body).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'ext_expires_in',
+      'token_type',
+    ])
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599 })
     const token = body.access_token as string
     const [header] = token.split('.')
@@ -69,7 +74,10 @@ describe('entra token endpoint', () => {
     })
     expect(patch.status).toBe(200)
     const app = emulator.demo.apps.ownerSecret
-    const res = await postForm(tokenUrl(emulator), grant(app.clientId, { client_secret: app.clientSecret! }))
+    const res = await postForm(
+      tokenUrl(emulator),
+      grant(app.clientId, { client_secret: app.clientSecret! }),
+    )
     const body = (await res.json()) as Record<string, number | string>
     expect(body).toMatchObject({ expires_in: 4000, ext_expires_in: 4000, refresh_in: 2000 })
     const claims = claimsOf(body.access_token as string)
@@ -122,7 +130,10 @@ describe('entra token endpoint', () => {
     },
     {
       name: 'another scope',
-      fields: (a) => ({ ...grant(a.clientId, { client_secret: a.clientSecret! }), scope: 'https://graph.microsoft.com/.default' }),
+      fields: (a) => ({
+        ...grant(a.clientId, { client_secret: a.clientSecret! }),
+        scope: 'https://graph.microsoft.com/.default',
+      }),
       status: 400,
       error: 'invalid_scope',
       code: 70011,
@@ -130,7 +141,11 @@ describe('entra token endpoint', () => {
     },
     {
       name: 'a missing scope',
-      fields: (a) => ({ grant_type: 'client_credentials', client_id: a.clientId, client_secret: a.clientSecret! }),
+      fields: (a) => ({
+        grant_type: 'client_credentials',
+        client_id: a.clientId,
+        client_secret: a.clientSecret!,
+      }),
       status: 400,
       error: 'invalid_request',
       code: 900144,
@@ -177,7 +192,10 @@ describe('entra token endpoint', () => {
       const tenant = c.path?.(emulator.demo.tenantId) ?? emulator.demo.tenantId
       const res = await fetch(tokenUrl(emulator, tenant), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'client-request-id': 'corr-1234' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'client-request-id': 'corr-1234',
+        },
         body: new URLSearchParams(c.fields(app)),
       })
       expect(res.status).toBe(c.status)
@@ -186,13 +204,23 @@ describe('entra token endpoint', () => {
       const requestId = res.headers.get('x-ms-request-id')
       const body = await entraErrorOf(res)
       expect(Object.keys(body).sort()).toEqual(
-        ['correlation_id', 'error', 'error_codes', 'error_description', 'error_uri', 'timestamp', 'trace_id'].sort(),
+        [
+          'correlation_id',
+          'error',
+          'error_codes',
+          'error_description',
+          'error_uri',
+          'timestamp',
+          'trace_id',
+        ].sort(),
       )
       expect(body.error).toBe(c.error)
       expect(body.error_codes).toEqual([c.code])
       expect(body.error_description).toMatch(new RegExp(`^AADSTS${c.code}: `))
       expect(body.error_description).toMatch(c.text)
-      expect(body.error_description).toContain(`\r\nTrace ID: ${body.trace_id}\r\nCorrelation ID: corr-1234\r\nTimestamp: ${body.timestamp}`)
+      expect(body.error_description).toContain(
+        `\r\nTrace ID: ${body.trace_id}\r\nCorrelation ID: corr-1234\r\nTimestamp: ${body.timestamp}`,
+      )
       expect(body.trace_id).toBe(requestId)
       expect(body.correlation_id).toBe('corr-1234')
       expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)

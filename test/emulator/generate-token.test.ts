@@ -8,7 +8,10 @@ import { bearer, claimsOf, generateTokenUrl, secretToken, useEmulator } from './
 const V = 'api-version=2024-12-01'
 
 async function generate(emulator: RunningEmulator, hub: string, query: string, token?: string) {
-  return fetch(generateTokenUrl(emulator, hub, query), bearer(token ?? (await secretToken(emulator))))
+  return fetch(
+    generateTokenUrl(emulator, hub, query),
+    bearer(token ?? (await secretToken(emulator))),
+  )
 }
 
 describe('webpubsub :generateToken', () => {
@@ -46,7 +49,9 @@ describe('webpubsub :generateToken', () => {
 
   it('defaults to 60 minutes and no sub/role/group claims', async () => {
     const emulator = await useEmulator()
-    const claims = claimsOf(((await (await generate(emulator, 'chat', V)).json()) as { token: string }).token)
+    const claims = claimsOf(
+      ((await (await generate(emulator, 'chat', V)).json()) as { token: string }).token,
+    )
     expect(claims.exp).toBe((claims.iat as number) + 3600)
     expect(claims).not.toHaveProperty('sub')
     expect(claims).not.toHaveProperty('role')
@@ -70,8 +75,13 @@ describe('webpubsub :generateToken', () => {
 
   it('uses the Host header the caller sent as the audience host', async () => {
     const emulator = await useEmulator()
-    const res = await fetch(`http://localhost:${emulator.port}/api/hubs/chat/:generateToken?${V}`, bearer(await secretToken(emulator)))
-    expect(claimsOf(((await res.json()) as { token: string }).token).aud).toBe(`https://localhost:${emulator.port}/client/hubs/chat`)
+    const res = await fetch(
+      `http://localhost:${emulator.port}/api/hubs/chat/:generateToken?${V}`,
+      bearer(await secretToken(emulator)),
+    )
+    expect(claimsOf(((await res.json()) as { token: string }).token).aud).toBe(
+      `https://localhost:${emulator.port}/client/hubs/chat`,
+    )
   })
 
   describe('401 for a bad bearer token', () => {
@@ -79,7 +89,11 @@ describe('webpubsub :generateToken', () => {
       ['no Authorization header', async () => ({ method: 'POST' }), /no bearer token/],
       ['a token signed by another key', async () => bearer(await foreignToken()), /signature/],
       ['an expired token', async (e) => bearer(await expiredToken(e)), /expired/],
-      ['a token for another audience', async (e) => bearer(await tokenWithAudience(e, 'https://management.azure.com')), /audience/],
+      [
+        'a token for another audience',
+        async (e) => bearer(await tokenWithAudience(e, 'https://management.azure.com')),
+        /audience/,
+      ],
       ['garbage', async () => bearer('abc.def'), /malformed/],
     ]
     for (const [name, init, message] of cases) {
@@ -99,7 +113,10 @@ describe('webpubsub :generateToken', () => {
 
   it('accepts the audience with a trailing slash', async () => {
     const emulator = await useEmulator()
-    const res = await fetch(generateTokenUrl(emulator, 'chat', V), bearer(await tokenWithAudience(emulator, 'https://webpubsub.azure.com/')))
+    const res = await fetch(
+      generateTokenUrl(emulator, 'chat', V),
+      bearer(await tokenWithAudience(emulator, 'https://webpubsub.azure.com/')),
+    )
     expect(res.status).toBe(200)
   })
 
@@ -140,7 +157,12 @@ describe('webpubsub :generateToken', () => {
       ['minutesToExpire not an integer', 'chat', `${V}&minutesToExpire=1.5`, 'minutesToExpire'],
       ['an unknown clientType', 'chat', `${V}&clientType=signalr`, 'clientType'],
       ['group before 2022-11-01', 'chat', 'api-version=2021-10-01&group=a', 'group'],
-      ['clientType before 2024-01-01', 'chat', 'api-version=2023-07-01&clientType=MQTT', 'clientType'],
+      [
+        'clientType before 2024-01-01',
+        'chat',
+        'api-version=2023-07-01&clientType=MQTT',
+        'clientType',
+      ],
     ]
     for (const [name, hub, query, target] of cases) {
       it(`for ${name}`, async () => {
@@ -159,7 +181,9 @@ describe('webpubsub :generateToken', () => {
     const emulator = await useEmulator()
     const token = await secretToken(emulator)
     for (const version of ['2021-10-01', '2022-11-01', '2023-07-01', '2024-01-01', '2024-12-01']) {
-      expect((await generate(emulator, 'chat', `api-version=${version}&userId=u`, token)).status).toBe(200)
+      expect(
+        (await generate(emulator, 'chat', `api-version=${version}&userId=u`, token)).status,
+      ).toBe(200)
     }
     const hub = 'A_b`c,d.e[f]9'
     const res = await generate(emulator, encodeURIComponent(hub), V, token)
@@ -196,7 +220,11 @@ async function foreignToken(): Promise<string> {
 function expiredToken(emulator: RunningEmulator): Promise<string> {
   const app = emulator.state.apps.get(emulator.demo.apps.ownerSecret.clientId)!
   const nowSeconds = Math.floor(Date.now() / 1000) - 7200
-  return issueAccessToken(emulator.state, app, { nowSeconds, lifetimeSeconds: 3600, credential: 'secret' })
+  return issueAccessToken(emulator.state, app, {
+    nowSeconds,
+    lifetimeSeconds: 3600,
+    credential: 'secret',
+  })
 }
 
 function tokenWithAudience(emulator: RunningEmulator, aud: string): Promise<string> {

@@ -32,7 +32,10 @@ export function postForm(url: string, fields: Record<string, string>): Promise<R
   })
 }
 
-export async function secretToken(emulator: RunningEmulator, app = emulator.demo.apps.ownerSecret): Promise<string> {
+export async function secretToken(
+  emulator: RunningEmulator,
+  app = emulator.demo.apps.ownerSecret,
+): Promise<string> {
   const res = await postForm(tokenUrl(emulator), {
     grant_type: 'client_credentials',
     client_id: app.clientId,
@@ -59,7 +62,9 @@ export interface AssertionOptions {
 
 /** Signs a client assertion the way MSAL does (PS256, x5t#S256), with knobs to break it. */
 export async function signAssertion(options: AssertionOptions): Promise<string> {
-  const cert = new X509Certificate(options.certificatePem.slice(options.certificatePem.indexOf('-----BEGIN CERTIFICATE')))
+  const cert = new X509Certificate(
+    options.certificatePem.slice(options.certificatePem.indexOf('-----BEGIN CERTIFICATE')),
+  )
   const key = createPrivateKey(options.signingKeyPem ?? options.certificatePem)
   const alg = options.alg ?? 'PS256'
   const header: Record<string, string> = { alg, typ: 'JWT' }

@@ -19,7 +19,11 @@ interface SdkResult {
 }
 
 /** Runs the SDK in a child process: NODE_EXTRA_CA_CERTS is read only at process start. */
-async function sdkClientUrl(emulator: RunningEmulator, app: DemoApp, extra: Record<string, unknown>): Promise<SdkResult> {
+async function sdkClientUrl(
+  emulator: RunningEmulator,
+  app: DemoApp,
+  extra: Record<string, unknown>,
+): Promise<SdkResult> {
   const args = {
     endpoint: emulator.demo.endpoint,
     authorityHost: emulator.demo.authorityHost,
@@ -31,10 +35,14 @@ async function sdkClientUrl(emulator: RunningEmulator, app: DemoApp, extra: Reco
     ...extra,
   }
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(args)], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.caCertPath },
-      timeout: 25_000,
-    })
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', SCRIPT, JSON.stringify(args)],
+      {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.caCertPath },
+        timeout: 25_000,
+      },
+    )
     return JSON.parse(stdout.trim()) as SdkResult
   } catch (error) {
     const stdout = (error as { stdout?: string }).stdout ?? ''
@@ -74,13 +82,19 @@ describe('official SDK cross-check', () => {
         'webpubsub.group': ['room1', 'room2'],
       })
       expect((claims.exp as number) - (claims.iat as number)).toBe(15 * 60)
-      expect(emulator.state.counters).toMatchObject({ 'entra.openid': 1, 'entra.token': 1, 'webpubsub.generateToken': 1 })
+      expect(emulator.state.counters).toMatchObject({
+        'entra.openid': 1,
+        'entra.token': 1,
+        'webpubsub.generateToken': 1,
+      })
     })
   }
 
   it('gets a client URL with ClientCertificateCredential (PS256 assertion)', async () => {
     const emulator = await tlsEmulator()
-    const result = await sdkClientUrl(emulator, emulator.demo.apps.ownerCertificate, { userId: 'bob' })
+    const result = await sdkClientUrl(emulator, emulator.demo.apps.ownerCertificate, {
+      userId: 'bob',
+    })
     expect(result.error).toBeUndefined()
     expect(result.baseUrl).toBe(`wss://127.0.0.1:${emulator.port}/client/hubs/chat`)
     expect(claimsOf(result.token!)).toMatchObject({ sub: 'bob' })

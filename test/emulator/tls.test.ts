@@ -8,7 +8,11 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useEmulator } from './helpers'
 
-function httpsGet(url: string, ca: string | undefined, servername?: string): Promise<{ status: number; body: string }> {
+function httpsGet(
+  url: string,
+  ca: string | undefined,
+  servername?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca, servername, rejectUnauthorized: true }, (res) => {
       let body = ''
@@ -37,7 +41,10 @@ describe('TLS mode', () => {
 
     const res = await httpsGet(`${emulator.url}/_emulator/credentials`, written)
     expect(res.status).toBe(200)
-    expect(JSON.parse(res.body)).toMatchObject({ authorityHost: emulator.url, endpoint: emulator.url })
+    expect(JSON.parse(res.body)).toMatchObject({
+      authorityHost: emulator.url,
+      endpoint: emulator.url,
+    })
     const viaLocalhost = await httpsGet(`https://localhost:${emulator.port}/api/health`, written)
     expect(viaLocalhost.status).toBe(200)
   })
@@ -45,6 +52,8 @@ describe('TLS mode', () => {
   it('is refused by a client that does not trust the certificate', async () => {
     const emulator = await useEmulator({ tls: true })
     expect(emulator.caCertPath).toBeUndefined()
-    await expect(httpsGet(`${emulator.url}/api/health`, undefined)).rejects.toThrow(/self[- ]signed/i)
+    await expect(httpsGet(`${emulator.url}/api/health`, undefined)).rejects.toThrow(
+      /self[- ]signed/i,
+    )
   })
 })
