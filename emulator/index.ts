@@ -4,6 +4,7 @@
 //   apps              clientId → { objectId, secrets, certificates }   (demo apps + config + control API)
 //   roleAssignments   clientId → 'owner' | 'reader' | 'none'          (SPEC §3 roles)
 //   entraKey          RSA key signing Entra access tokens; its JWK is served at the jwks_uri
+//   oidcKeys          RS256 + ES256 keys of the local OpenID issuer (emulator/oidc); reset() keeps them
 //   clientTokenSigner HS256 signer of client tokens (emulator/client-token.ts): `:generateToken`
 //                     signs with it, the WebSocket service verifies with the same instance
 //   settings          token lifetime / refresh_in;  counters, faults, latencyMs: per route name
@@ -64,6 +65,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     credentials: () => demoCredentials(state, url),
     quiet: options.quiet ?? false,
     clientService,
+    oidcIssuer: demo.oidcIssuer,
   })
   server.on('request', getRequestListener(app.fetch))
   // WebSocket clients (SPEC §7) connect on the same origin as the REST API, as on Azure.
@@ -117,6 +119,7 @@ export function demoCredentials(state: EmulatorState, url: string): DemoCredenti
     authorityHost: url,
     endpoint: url,
     scope: WEBPUBSUB_SCOPE,
+    oidcIssuer: `${url}/oidc`,
     apps: {
       ownerSecret: app('ownerSecret'),
       ownerCertificate: app('ownerCertificate'),

@@ -34,6 +34,7 @@ const lines = [
   `  Entra authority host  ${demo.authorityHost}`,
   `  tenant id             ${demo.tenantId}`,
   `  scope                 ${demo.scope}`,
+  `  OpenID issuer         ${demo.oidcIssuer}  (user tokens: POST ${demo.oidcIssuer}/dev/token)`,
   `  control API           ${emulator.url}/_emulator (GET /_emulator/credentials for certificates)`,
 ]
 if (emulator.caCertPath)

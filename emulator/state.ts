@@ -8,6 +8,7 @@ import { derivedGuid } from './lib/guid'
 import { readCertificate, type RegisteredCertificate } from './lib/pem'
 import { ROUTE_NAMES, type RouteName } from './lib/route-names'
 import type { SelfSigned } from './lib/self-signed'
+import { createOidcKeyring, type OidcKeyring } from './oidc/keys'
 
 export interface RegisteredApp {
   clientId: string
@@ -44,6 +45,8 @@ export interface EmulatorState {
   readonly entraKey: EntraSigningKey
   /** Signs client tokens at `:generateToken`; the WebSocket service verifies with it (SPEC §4, §7). */
   readonly clientTokenSigner: ClientTokenSigner
+  /** Signs the local OpenID issuer's user tokens (emulator/oidc); rotated only by the control API. */
+  readonly oidcKeys: OidcKeyring
   /** The demo app's certificate and key, registered to `ownerCertificate`. */
   readonly demoCertificate: SelfSigned
   apps: Map<string, RegisteredApp>
@@ -74,6 +77,7 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
   const kid = randomBytes(15).toString('base64url')
   const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' }
   const demoCert = readCertificate(demoCertificate.certificatePem)
+  const oidcKeys = await createOidcKeyring()
 
   const state: EmulatorState = {
     config,
@@ -81,6 +85,7 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
     tenantNames: new Set([config.tenantId, ...config.tenantDomains].map((n) => n.toLowerCase())),
     entraKey: { kid, privateKey, publicKey, publicJwk },
     clientTokenSigner: createClientTokenSigner(randomBytes(32)),
+    oidcKeys,
     demoCertificate,
     apps: new Map(),
     roleAssignments: new Map(),

@@ -34,6 +34,8 @@ export interface DemoCredentials {
   /** = url (the Web PubSub endpoint) */
   endpoint: string
   scope: 'https://webpubsub.azure.com/.default'
+  /** = url + '/oidc': the local OpenID Connect issuer of user tokens (AUTH_ISSUER in `jwt` mode). */
+  oidcIssuer: string
   apps: {
     ownerSecret: DemoApp
     ownerCertificate: DemoApp

@@ -33,6 +33,9 @@ export function controlRoutes(
     return c.body(null, 204)
   })
 
+  // Old tokens then name a kid the JWKS no longer has, as after a real IdP's key rotation.
+  control.post('/oidc/rotate', async (c) => c.json({ kids: await state.oidcKeys.rotate() }, 200))
+
   control.post('/faults', async (c) => {
     const body = await readJson(c.req.raw)
     const { route, kind, status, retryAfterSeconds, times = 1 } = body

@@ -6,6 +6,7 @@ import { authorizeRequest, DATA_ACTIONS } from '../webpubsub/authorize'
 import { controlRoutes } from '../control/routes'
 import { jwksRoute, openidConfigurationRoute } from '../entra/discovery-routes'
 import { tokenRoute } from '../entra/token-route'
+import { oidcRoutes } from '../oidc/routes'
 import type { EmulatorState } from '../state'
 import type { DemoCredentials } from '../types'
 import { webPubSubError } from '../webpubsub/errors'
@@ -18,6 +19,8 @@ export interface AppOptions {
   quiet: boolean
   /** The WebSocket client service (emulator/client): its REST actions and counters. */
   clientService: ClientService
+  /** `<url>/oidc`: the local OpenID issuer (emulator/oidc). */
+  oidcIssuer: string
 }
 
 export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEnv> {
@@ -80,6 +83,8 @@ export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEn
   app.post('/api/hubs/:hub/groups/:group/*', (c, next) =>
     /\/:send$/.test(new URL(c.req.url).pathname) ? sendToGroup(c, next) : next(),
   )
+
+  app.route('/oidc', oidcRoutes(state, { issuer: options.oidcIssuer }))
 
   app.route('/_emulator', controlRoutes(state, options.credentials, options.clientService))
 

@@ -7,6 +7,9 @@ export const ROUTE_NAMES = [
   'webpubsub.health',
   'webpubsub.closeConnections',
   'webpubsub.sendToGroup',
+  'oidc.discovery',
+  'oidc.jwks',
+  'oidc.token',
 ] as const
 
 export type RouteName = (typeof ROUTE_NAMES)[number]
