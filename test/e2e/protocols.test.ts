@@ -1,0 +1,168 @@
+// End to end over TLS: the negotiator's MQTT / Socket.IO / default URLs equal what @azure/web-pubsub's getClientAccessToken makes (SPEC §5).
+import { execFile } from 'node:child_process'
+import type { IncomingMessage } from 'node:http'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+
+const run = promisify(execFile)
+const SDK_SCRIPT = join(import.meta.dirname, '../support/sdk-client-url.ts')
+const POLICY = {
+  hubs: {
+    chat: {
+      roles: ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*'],
+      groups: [],
+    },
+  },
+}
+
+interface ClientAccess {
+  baseUrl: string
+  token: string
+  url: string
+}
+
+/** What the emulator saw of one `:generateToken` call. */
+interface GenerateTokenCall {
+  clientType: string | null
+  fromSdk: boolean
+}
+
+let emulator: RunningEmulator
+let negotiator: RunningNegotiator
+const calls: GenerateTokenCall[] = []
+
+function negotiatorVars(): Record<string, string | object> {
+  const app = emulator.demo.apps.ownerSecret
+  return {
+    AUTH_MODE: 'anonymous',
+    AZURE_TENANT_ID: emulator.demo.tenantId,
+    AZURE_CLIENT_ID: app.clientId,
+    AZURE_CLIENT_SECRET: app.clientSecret ?? '',
+    AZURE_AUTHORITY_HOST: emulator.url,
+    WEBPUBSUB_ENDPOINT: emulator.url,
+    WEBPUBSUB_HUBS: 'chat',
+    POLICY,
+  }
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({ port: 0, quiet: true, tls: true, tlsDir: '.emulator/tls-e2e' })
+  // A second 'request' listener only watches: which clientType each :generateToken call asked for.
+  emulator.server.on('request', (request: IncomingMessage) => {
+    const url = new URL(request.url ?? '/', emulator.url)
+    if (!url.pathname.endsWith('/:generateToken')) return
+    calls.push({
+      clientType: url.searchParams.get('clientType'),
+      // The Azure SDK's pipeline identifies itself as azsdk-js-…; workerd's fetch does not.
+      fromSdk: /azsdk-js/.test(request.headers['user-agent'] ?? ''),
+    })
+  })
+  // workerd must trust the emulator's self-signed certificate, as production trusts Azure's.
+  negotiator = await startNegotiator({
+    vars: negotiatorVars(),
+    trustedCertificates: [emulator.caCertPem ?? ''],
+  })
+})
+
+afterAll(async () => {
+  await negotiator?.dispose()
+  await emulator?.close()
+})
+
+function claimsOf(token: string): Record<string, unknown> {
+  const payload = token.split('.')[1] ?? ''
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
+}
+
+async function negotiate(base: string, protocol: string): Promise<Response> {
+  return fetch(`${base}/negotiate?hub=chat&protocol=${protocol}`)
+}
+
+/** The official SDKs in a child process: NODE_EXTRA_CA_CERTS is read only at process start. */
+async function sdkClientAccess(protocol: string): Promise<ClientAccess> {
+  const app = emulator.demo.apps.ownerSecret
+  const args = {
+    endpoint: emulator.demo.endpoint,
+    authorityHost: emulator.demo.authorityHost,
+    tenantId: emulator.demo.tenantId,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    hub: 'chat',
+    // The SDK forwards clientProtocol verbatim as clientType, so an explicit 'default' would send
+    // clientType=default; the usual call gives no protocol and sends none, as the negotiator does.
+    protocol: protocol === 'default' ? undefined : protocol,
+  }
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', SDK_SCRIPT, JSON.stringify(args)],
+    { env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.caCertPath }, timeout: 25_000 },
+  )
+  const result = JSON.parse(stdout.trim()) as ClientAccess & { error?: string }
+  if (result.error !== undefined) throw new Error(`the SDK failed: ${result.error}`)
+  return result
+}
+
+describe('e2e: client protocols against the official SDK on the TLS emulator', () => {
+  const cases = [
+    ['default', '/client/hubs/chat', null],
+    ['mqtt', '/clients/mqtt/hubs/chat', 'mqtt'],
+    ['socketio', '/clients/socketio/hubs/chat', 'socketio'],
+  ] as const
+
+  it.each(cases)('protocol=%s gives the SDK URL shape, path %s', async (protocol, path, type) => {
+    const response = await negotiate(negotiator.url, protocol)
+    expect(response.status, await response.clone().text()).toBe(200)
+    const ours = (await response.json()) as ClientAccess
+    const negotiatorCall = calls.at(-1)
+    const sdk = await sdkClientAccess(protocol)
+    const sdkCall = calls.at(-1)
+
+    const origin = emulator.url.replace(/^https:/, 'wss:')
+    expect(ours.baseUrl).toBe(`${origin}${path}`)
+    expect(ours.baseUrl).toBe(sdk.baseUrl)
+    expect(ours.url).toBe(`${ours.baseUrl}?access_token=${ours.token}`)
+    expect(sdk.url).toBe(`${sdk.baseUrl}?access_token=${sdk.token}`)
+
+    const ourClaims = claimsOf(ours.token)
+    const sdkClaims = claimsOf(sdk.token)
+    // The service bound each token to host + path; both name the same one (SPEC §4).
+    expect(ourClaims.aud).toBe(`${emulator.url}${path}`)
+    expect(ourClaims.aud).toBe(sdkClaims.aud)
+    expect(new URL(String(ourClaims.aud)).pathname).toBe(new URL(ours.baseUrl).pathname)
+    // Same default lifetime (60 minutes) on both sides.
+    expect(Number(ourClaims.exp) - Number(ourClaims.iat)).toBe(3600)
+    expect(Number(sdkClaims.exp) - Number(sdkClaims.iat)).toBe(3600)
+
+    // The clientType the emulator received, character for character.
+    expect(negotiatorCall).toEqual({ clientType: type, fromSdk: false })
+    expect(sdkCall).toEqual({ clientType: type, fromSdk: true })
+  })
+
+  it('connects over wss with a default-protocol URL', async () => {
+    const response = await negotiate(negotiator.url, 'default')
+    const { url } = (await response.json()) as ClientAccess
+    const { default: WebSocket } = await import('ws')
+    const ws = new WebSocket(url, 'json.webpubsub.azure.v1', { ca: emulator.caCertPem })
+    const first = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(data.toString()) as Record<string, unknown>))
+      ws.once('error', reject)
+    })
+    ws.close()
+    expect(first).toMatchObject({ type: 'system', event: 'connected' })
+  })
+
+  it('fails closed when workerd does not trust the endpoint certificate', async () => {
+    const untrusting = await startNegotiator({ vars: negotiatorVars() })
+    try {
+      const response = await negotiate(untrusting.url, 'default')
+      // The first upstream is Entra; a TLS failure is a network error there, never a token.
+      expect(response.status).toBe(503)
+      expect(await response.json()).toMatchObject({ code: 'entra_unavailable' })
+    } finally {
+      await untrusting.dispose()
+    }
+  })
+})
