@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import {
+  startNegotiator,
+  type NegotiatorVars,
+  type RunningNegotiator,
+} from '../support/negotiator-process'
 
 const run = promisify(execFile)
 const SDK_SCRIPT = join(import.meta.dirname, '../support/sdk-client-url.ts')
@@ -34,7 +38,7 @@ let emulator: RunningEmulator
 let negotiator: RunningNegotiator
 const calls: GenerateTokenCall[] = []
 
-function negotiatorVars(): Record<string, string | object> {
+function negotiatorVars(): NegotiatorVars {
   const app = emulator.demo.apps.ownerSecret
   return {
     AUTH_MODE: 'anonymous',

@@ -7,12 +7,15 @@ import { Miniflare, type Json } from 'miniflare'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/** Worker variables: strings, or JSON values for table-valued ones such as POLICY. */
+export type NegotiatorVars = Record<string, Json>
+
 export interface NegotiatorOptions {
   /**
    * Variables and secrets, as wrangler.toml `[vars]` and `wrangler secret put` would give them.
    * An object (e.g. POLICY) becomes a JSON binding, as a TOML table does.
    */
-  vars: Record<string, Json>
+  vars: NegotiatorVars
   /** Serve this folder through the ASSETS binding, the Worker first (wrangler.toml `[assets]`). */
   assetsDirectory?: string
   /**
