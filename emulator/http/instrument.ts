@@ -27,9 +27,14 @@ export function instrumented(
         await sleep(Infinity, c.req.raw.signal, state.closing.signal)
         return c.body(null, 503)
       case 'malformed':
-        return c.body('{"token_type":"Bearer","access_tok', 200, {
-          'content-type': 'application/json',
-        })
+        // A body cut short mid-way, as a dropped proxy connection leaves it: valid start, no end.
+        return c.body(
+          route.startsWith('entra.') ? '{"token_type":"Bearer","access_tok' : '{"tok',
+          200,
+          {
+            'content-type': 'application/json',
+          },
+        )
       case 'empty':
         return c.json({}, 200)
     }

@@ -143,6 +143,20 @@ describe('control API', () => {
     expect(Object.keys((await third.json()) as object)).toContain('access_token')
   })
 
+  it('cuts the :generateToken body short for a malformed fault', async () => {
+    const emulator = await useEmulator()
+    await control(emulator, '/faults', 'POST', {
+      route: 'webpubsub.generateToken',
+      kind: 'malformed',
+    })
+    const res = await fetch(
+      generateTokenUrl(emulator, 'chat', 'api-version=2024-12-01'),
+      bearer(await secretToken(emulator)),
+    )
+    expect(res.status).toBe(200)
+    await expect(res.json()).rejects.toThrow()
+  })
+
   it('hangs until the client gives up, then serves normally', async () => {
     const emulator = await useEmulator()
     await control(emulator, '/faults', 'POST', { route: 'webpubsub.health', kind: 'hang' })
