@@ -1,5 +1,5 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { requestId, type RequestIdVariables } from 'hono/request-id'
 import { timing, type TimingVariables } from 'hono/timing'
 import {
@@ -9,6 +9,7 @@ import {
   type KvLike,
 } from './cache/encrypted-kv'
 import { createMemoryCache } from './cache/memory'
+import type { RateLimiter } from './caller/rate-limit'
 import { createCallerVerifier, type CallerVerifier } from './caller/verifier'
 import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from './config'
 import type { EntraToken } from './entra/client-credentials'
@@ -19,6 +20,7 @@ import {
   type EntraTokenSource,
 } from './entra/token-source'
 import { NegotiatorError } from './errors'
+import { allowedOrigin, corsMiddleware } from './http/cors'
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
@@ -42,6 +44,9 @@ export interface Runtime {
   tokens: EntraTokenSource
   /** Undefined in anonymous mode. */
   caller: CallerVerifier | undefined
+  /** The RATE_LIMITER binding, when bound. */
+  rateLimiter: RateLimiter | undefined
+  cors: MiddlewareHandler
   kvBound: boolean
   fetch: typeof fetch
   now: Now
@@ -73,7 +78,7 @@ export function createApp(options: AppOptions = {}) {
   const runtimeFor = async (env: Record<string, unknown>): Promise<RuntimeState> => {
     if (cached !== undefined && cached.env === env) return cached.state
     // workerd may hand each request a distinct env object: compare the values, not the identity.
-    const values = [...CONFIG_VARIABLES.map((name) => env[name]), env.TOKEN_CACHE]
+    const values = [...CONFIG_VARIABLES.map((name) => env[name]), env.TOKEN_CACHE, env.RATE_LIMITER]
     if (cached !== undefined && values.every((value, i) => value === cached?.values[i])) {
       cached = { ...cached, env }
       return cached.state
@@ -140,6 +145,8 @@ export function createApp(options: AppOptions = {}) {
         config,
         tokens,
         caller,
+        rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
+        cors: corsMiddleware(config),
         kvBound: kvBinding !== undefined,
         fetch: options.fetch ?? ((input, init) => fetch(input, init)),
         now,
@@ -152,12 +159,23 @@ export function createApp(options: AppOptions = {}) {
 
   const app = new Hono<AppEnv>()
   app.use(requestId())
-  app.use(timing({ totalDescription: 'total' }))
+  app.use(
+    timing({
+      totalDescription: 'total',
+      // Browsers on allowed origins may read the timings (Timing-Allow-Origin).
+      crossOrigin: (c) => {
+        const state = c.get('runtime')
+        return (state?.ok && allowedOrigin(state.runtime.config, c.req.header('origin'))) || false
+      },
+    }),
+  )
   app.use(async (c, next) => {
     const id = c.get('requestId')
     c.set('log', createLogger({ requestId: id }, writeLog))
     c.set('waitUntil', (promise) => c.executionCtx.waitUntil(promise))
-    c.set('runtime', await runtimeFor(c.env))
+    const state = await runtimeFor(c.env)
+    c.set('runtime', state)
+    if (state.ok) return state.runtime.cors(c, next)
     await next()
   })
   app.route('/', healthRoutes)

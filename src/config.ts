@@ -38,6 +38,12 @@ export interface Config {
   readonly tokenTtlMinutes: number
   /** Roles, groups and lifetimes per hub (caller/policy.ts); every allowed hub has an entry. */
   readonly policy: Policy
+  /** Browser origins allowed to call (CORS_ORIGINS); '*' only in anonymous mode. */
+  readonly corsOrigins: readonly string[] | '*'
+  /** Cookies carry credentials (AUTH_COOKIE, or Cloudflare Access's CF_Authorization). */
+  readonly corsCredentials: boolean
+  /** Must equal the RATE_LIMITER binding's period; it becomes Retry-After on a 429. */
+  readonly rateLimitPeriodSeconds: number
   /** TOKEN_CACHE_KEY (base64 of 32 bytes), or undefined to derive one from the credential. */
   readonly cacheKeyBase64: string | undefined
 }
@@ -63,6 +69,8 @@ export const CONFIG_VARIABLES = [
   'TOKEN_TTL_MINUTES',
   'TOKEN_CACHE_KEY',
   'POLICY',
+  'CORS_ORIGINS',
+  'RATE_LIMIT_PERIOD_SECONDS',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -158,6 +166,47 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     report('POLICY', problem),
   )
 
+  const corsRaw = text('CORS_ORIGINS')
+  let corsOrigins: string[] | '*' = []
+  if (corsRaw === '*') {
+    if (auth.mode !== 'anonymous') {
+      report(
+        'CORS_ORIGINS',
+        '"*" is allowed only with AUTH_MODE=anonymous; list the exact origins of your app',
+      )
+    }
+    corsOrigins = '*'
+  } else if (corsRaw !== undefined) {
+    corsOrigins = corsRaw
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== '')
+    for (const origin of corsOrigins) {
+      let parsedOrigin: string | undefined
+      try {
+        parsedOrigin = new URL(origin).origin
+      } catch {
+        parsedOrigin = undefined
+      }
+      if (parsedOrigin !== origin) {
+        report(
+          'CORS_ORIGINS',
+          `"${origin.slice(0, 60)}" is not an exact origin such as https://app.example.com`,
+        )
+      }
+    }
+  }
+  const corsCredentials =
+    (auth.mode === 'jwt' && auth.cookieName !== undefined) || auth.mode === 'cloudflare-access'
+
+  const periodRaw = text('RATE_LIMIT_PERIOD_SECONDS') ?? '60'
+  if (periodRaw !== '10' && periodRaw !== '60') {
+    report(
+      'RATE_LIMIT_PERIOD_SECONDS',
+      'must be 10 or 60, the period of the [[ratelimits]] binding',
+    )
+  }
+
   if (problems.length > 0 || credential === undefined) return { ok: false, problems }
   const config: Config = {
     auth,
@@ -171,6 +220,9 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     hubs: Object.freeze(hubs),
     tokenTtlMinutes,
     policy,
+    corsOrigins,
+    corsCredentials,
+    rateLimitPeriodSeconds: Number(periodRaw),
     cacheKeyBase64,
   }
   return { ok: true, config: Object.freeze(config) }

@@ -4,6 +4,7 @@ import { setMetric } from 'hono/timing'
 import type { AppEnv } from '../app'
 import { identifyCaller } from '../caller/identify'
 import { decide } from '../caller/policy'
+import { enforceRateLimit, rateLimitKey } from '../caller/rate-limit'
 import { HUB_NAME_PATTERN } from '../config'
 import { NegotiatorError } from '../errors'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
@@ -113,6 +114,12 @@ async function negotiate(c: Context<AppEnv>) {
   })
   runtime.caller?.persist(c.get('waitUntil'))
   const userId = identity.userId
+  await enforceRateLimit(
+    runtime.rateLimiter,
+    rateLimitKey(config.auth.mode, userId, c.req.header('cf-connecting-ip')),
+    config.rateLimitPeriodSeconds,
+    (event, fields) => c.get('log')('warn', event, fields),
+  )
   const hubPolicy = config.policy.hubs[hub.toLowerCase()]
   if (hubPolicy === undefined) throw new Error(`no policy for allowed hub ${hub}`)
   const grant = decide(hubPolicy, identity, {
