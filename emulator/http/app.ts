@@ -43,6 +43,9 @@ export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEn
     }
   })
 
+  // Before the Entra routes: `/:tenant/.well-known/…` would otherwise claim `/oidc/.well-known/…`.
+  app.route('/oidc', oidcRoutes(state, { issuer: options.oidcIssuer }))
+
   app.post('/:tenant/oauth2/v2.0/token', instrumented(state, 'entra.token', tokenRoute(state)))
   const openidV2 = instrumented(state, 'entra.openid', openidConfigurationRoute(state, 'v2'))
   const openidV1 = instrumented(state, 'entra.openid', openidConfigurationRoute(state, 'v1'))
@@ -83,8 +86,6 @@ export function createApp(state: EmulatorState, options: AppOptions): Hono<AppEn
   app.post('/api/hubs/:hub/groups/:group/*', (c, next) =>
     /\/:send$/.test(new URL(c.req.url).pathname) ? sendToGroup(c, next) : next(),
   )
-
-  app.route('/oidc', oidcRoutes(state, { issuer: options.oidcIssuer }))
 
   app.route('/_emulator', controlRoutes(state, options.credentials, options.clientService))
 
