@@ -12,7 +12,7 @@ export const GENERATE_TOKEN_PATH = /^\/api\/hubs\/([^/]+)\/:generateToken$/
 export function generateTokenRoute(state: EmulatorState): Handler<AppEnv> {
   return async (c) => {
     const url = new URL(c.req.url)
-    const hub = decodeURIComponent(GENERATE_TOKEN_PATH.exec(url.pathname)?.[1] ?? '')
+    const hub = safeDecode(GENERATE_TOKEN_PATH.exec(url.pathname)?.[1] ?? '')
     // Unverified order: authentication and authorization come before parameter validation, as
     // ASP.NET-style services authenticate first; a caller without access learns nothing more.
     const auth = await authorizeRequest(
@@ -36,6 +36,15 @@ export function generateTokenRoute(state: EmulatorState): Handler<AppEnv> {
       nowSeconds: Math.floor(state.now() / 1000),
     })
     return c.json({ token }, 200)
+  }
+}
+
+/** A broken percent-escape leaves the name as sent, which the hub regex then rejects with a 400. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
   }
 }
 

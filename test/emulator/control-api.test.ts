@@ -178,22 +178,23 @@ describe('control API', () => {
     await new Promise((r) => setTimeout(r, 50))
     const started = Date.now()
     await emulator.close()
-    expect(Date.now() - started).toBeLessThan(1000)
+    expect(Date.now() - started).toBeLessThan(2000)
     expect(await pending).toBe('failed')
   })
 
   it('adds latency per route', async () => {
     const emulator = await useEmulator()
     expect(
-      (await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 250 })).status,
+      (await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 800 })).status,
     ).toBe(200)
     let started = Date.now()
     await fetch(`${emulator.url}/api/health`)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(240)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(790)
     await control(emulator, '/reset', 'POST')
     started = Date.now()
     await fetch(`${emulator.url}/api/health`)
-    expect(Date.now() - started).toBeLessThan(200)
+    // Generous bound: the machine may be busy, but far below the 800 ms that reset removed.
+    expect(Date.now() - started).toBeLessThan(600)
   })
 
   it('rejects bad control requests with 400', async () => {

@@ -42,7 +42,7 @@ describe('webpubsub :generateToken', () => {
     const verified = await emulator.state.clientTokenSigner.verify(body.token, {
       host: `127.0.0.1:${emulator.port}`,
       path: '/client/hubs/chat',
-      nowSeconds: now,
+      nowSeconds: claims.iat as number,
     })
     expect(verified.userId).toBe('alice')
   })
@@ -152,6 +152,7 @@ describe('webpubsub :generateToken', () => {
       ['an unknown api-version', 'chat', 'api-version=2020-01-01', 'api-version'],
       ['a hub starting with a digit', '1chat', V, 'hub'],
       ['a hub with a dash', 'my-hub', V, 'hub'],
+      ['a hub with a broken escape', 'chat%E0', V, 'hub'],
       ['a hub of 129 characters', 'h'.repeat(129), V, 'hub'],
       ['minutesToExpire 0', 'chat', `${V}&minutesToExpire=0`, 'minutesToExpire'],
       ['minutesToExpire not an integer', 'chat', `${V}&minutesToExpire=1.5`, 'minutesToExpire'],
