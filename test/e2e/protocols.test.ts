@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
 import {
   startNegotiator,
@@ -148,7 +149,6 @@ describe('e2e: client protocols against the official SDK on the TLS emulator', (
   it('connects over wss with a default-protocol URL', async () => {
     const response = await negotiate(negotiator.url, 'default')
     const { url } = (await response.json()) as ClientAccess
-    const { default: WebSocket } = await import('ws')
     const ws = new WebSocket(url, 'json.webpubsub.azure.v1', { ca: emulator.caCertPem })
     const first = await new Promise<Record<string, unknown>>((resolve, reject) => {
       ws.once('message', (data) => resolve(JSON.parse(data.toString()) as Record<string, unknown>))
