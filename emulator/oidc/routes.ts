@@ -44,10 +44,13 @@ export function oidcRoutes(state: EmulatorState, options: OidcRoutesOptions): Ho
     ),
   )
 
-  oidc.get(
-    '/jwks',
-    instrumented(state, 'oidc.jwks', (c) => c.json({ keys: state.oidcKeys.publicJwks() })),
+  const jwks = instrumented(state, 'oidc.jwks', (c) =>
+    c.json({ keys: state.oidcKeys.publicJwks() }),
   )
+  oidc.get('/jwks', jwks)
+  // Where Cloudflare Access publishes a team's keys: with CF_ACCESS_TEAM_DOMAIN=<emulator>/oidc the
+  // negotiator's cloudflare-access mode runs against this issuer too (the real one is RS256-only).
+  oidc.get('/cdn-cgi/access/certs', jwks)
 
   // NOT part of OpenID Connect: a development shortcut that mints a user's token for any subject
   // and claims without a sign-in, so `npm start`, the demo page and tests can run in `jwt` mode.

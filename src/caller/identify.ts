@@ -58,7 +58,7 @@ export async function identifyCaller(
       auth.mode === 'jwt'
         ? 'A bearer token is required (Authorization: Bearer <token>).'
         : 'The Cf-Access-Jwt-Assertion header is missing: put this Worker behind Cloudflare Access.',
-      undefined,
+      null,
     )
   }
   if (verifier === undefined) throw new Error('caller verifier missing for a verifying mode')

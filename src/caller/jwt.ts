@@ -34,15 +34,17 @@ export interface JwtVerifier {
   verify(token: string): Promise<Identity>
   /** The JWKS cache jose keeps; persisted to KV by the caller when it changes. */
   readonly cache: ExportedJWKSCache | Record<string, never>
+  /** The JWKS URL in use, once known (configured, or found by discovery). */
+  jwksUrl(): string | undefined
 }
 
 /** 401 with an RFC 6750 challenge; `error` is left out when no credentials were sent at all. */
 export function unauthenticated(
   detail: string,
-  error: string | undefined = 'invalid_token',
+  error: string | null = 'invalid_token',
 ): NegotiatorError {
   const challenge =
-    error === undefined
+    error === null
       ? 'Bearer realm="negotiate"'
       : `Bearer realm="negotiate", error="${error}", error_description="${detail.replace(/["\\]/g, '')}"`
   return new NegotiatorError('caller_unauthenticated', {
@@ -81,6 +83,7 @@ function isKeyFetchFailure(error: unknown): boolean {
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const cache = options.seed ?? {}
   let keys: JWTVerifyGetKey | undefined
+  let resolvedJwksUrl = options.jwksUrl
   const keysFor = (url: string): JWTVerifyGetKey =>
     createRemoteJWKSet(new URL(url), {
       cooldownDuration: 30_000,
@@ -115,12 +118,14 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       }
       jwksUrl = document.jwks_uri
     }
+    resolvedJwksUrl = jwksUrl
     keys ??= keysFor(jwksUrl)
     return keys
   }
 
   return {
     cache,
+    jwksUrl: () => resolvedJwksUrl,
     async verify(token) {
       if (token.length > MAX_TOKEN_BYTES)
         throw unauthenticated(`The token is larger than ${MAX_TOKEN_BYTES} bytes.`)

@@ -38,17 +38,22 @@ export async function createCallerVerifier(
       : { ...auth, issuer: auth.teamDomain, jwksUrl: auth.jwksUrl as string | undefined }
   const key = await jwksCacheKey(settings.jwksUrl ?? settings.issuer)
   let seed: ExportedJWKSCache | Record<string, never> = {}
+  // Discovery's answer is kept with the keys, so a new isolate skips both fetches.
+  let discoveredJwksUrl: string | undefined
   if (deps.kv !== undefined) {
     try {
       const stored = await deps.kv.get(key, 'text')
       const parsed =
-        stored === null ? undefined : (JSON.parse(stored) as Partial<ExportedJWKSCache>)
+        stored === null
+          ? undefined
+          : (JSON.parse(stored) as Partial<ExportedJWKSCache> & { jwksUrl?: unknown })
       if (
         parsed !== undefined &&
         Array.isArray(parsed.jwks?.keys) &&
         typeof parsed.uat === 'number'
       ) {
         seed = { jwks: parsed.jwks, uat: parsed.uat }
+        if (typeof parsed.jwksUrl === 'string') discoveredJwksUrl = parsed.jwksUrl
       }
     } catch (error) {
       deps.log('jwks_seed_failed', { error: error instanceof Error ? error.name : typeof error })
@@ -57,7 +62,7 @@ export async function createCallerVerifier(
   const verifier = createJwtVerifier({
     issuer: settings.issuer,
     audience: settings.audience,
-    jwksUrl: settings.jwksUrl,
+    jwksUrl: settings.jwksUrl ?? discoveredJwksUrl,
     algorithms: settings.algorithms,
     userClaim: settings.userClaim,
     clockToleranceSeconds: settings.clockToleranceSeconds,
@@ -75,9 +80,13 @@ export async function createCallerVerifier(
       persistedUat = cache.uat
       waitUntil(
         kv
-          .put(key, JSON.stringify({ jwks: cache.jwks, uat: cache.uat }), {
-            expirationTtl: JWKS_KV_TTL_SECONDS,
-          })
+          .put(
+            key,
+            JSON.stringify({ jwks: cache.jwks, uat: cache.uat, jwksUrl: verifier.jwksUrl() }),
+            {
+              expirationTtl: JWKS_KV_TTL_SECONDS,
+            },
+          )
           .catch((error: unknown) =>
             deps.log('jwks_persist_failed', {
               error: error instanceof Error ? error.name : typeof error,

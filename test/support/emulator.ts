@@ -2,7 +2,16 @@
 import { inject } from 'vitest'
 
 export type RouteName =
-  'entra.token' | 'entra.openid' | 'entra.jwks' | 'webpubsub.generateToken' | 'webpubsub.health'
+  | 'entra.token'
+  | 'entra.openid'
+  | 'entra.jwks'
+  | 'webpubsub.generateToken'
+  | 'webpubsub.health'
+  | 'webpubsub.closeConnections'
+  | 'webpubsub.sendToGroup'
+  | 'oidc.discovery'
+  | 'oidc.jwks'
+  | 'oidc.token'
 
 export interface DemoApp {
   clientId: string
@@ -74,4 +83,26 @@ export const emulator = {
       clientSecret?: string
     }
   },
+}
+
+export interface UserTokenRequest {
+  sub: string
+  audience?: string
+  claims?: Record<string, unknown>
+  expiresInSeconds?: number
+  notBeforeSeconds?: number
+  alg?: 'RS256' | 'ES256'
+  issuer?: string
+  kid?: string
+}
+
+/** A user token from the emulator's OpenID Connect issuer (its development endpoint). */
+export async function mintUserToken(request: UserTokenRequest): Promise<string> {
+  const response = await fetch(`${emulatorUrl()}/oidc/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  })
+  if (!response.ok) throw new Error(`dev token: ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { token: string }).token
 }
