@@ -52,6 +52,8 @@ const ui = {
   messageForm: element<HTMLFormElement>('message-form'),
   message: element<HTMLInputElement>('message'),
   send: element<HTMLButtonElement>('send'),
+  signInForm: element<HTMLFormElement>('signin-form'),
+  username: element<HTMLInputElement>('username'),
 }
 
 let session: Negotiated | undefined
@@ -84,8 +86,9 @@ function addLine(kind: 'message' | 'system', text: string, from?: string) {
   if (from !== undefined) {
     const label = document.createElement('span')
     label.className = 'from'
-    // A UUID is long; its first block is enough to tell two tabs apart.
-    label.textContent = from === session?.userId ? `${from.slice(0, 8)} (you)` : from.slice(0, 8)
+    // A UUID is long; its first block is enough to tell two anonymous tabs apart.
+    const short = /^[0-9a-f-]{36}$/.test(from) ? from.slice(0, 8) : from
+    label.textContent = from === session?.userId ? `${short} (you)` : short
     label.title = from
     item.append(label)
     if (from === session?.userId) item.classList.add('mine')
@@ -96,10 +99,32 @@ function addLine(kind: 'message' | 'system', text: string, from?: string) {
   ui.messages.scrollTop = ui.messages.scrollHeight
 }
 
-async function negotiate(): Promise<Negotiated> {
-  const response = await fetch(`/negotiate?hub=${encodeURIComponent(hub)}`, {
-    headers: { accept: 'application/json' },
+/** GET /demo/config.json: how this negotiator verifies callers, and the dev token endpoint. */
+interface DemoConfig {
+  authMode: string
+  audience?: string
+  devTokenUrl?: string
+}
+
+/** The signed-in user's token in jwt mode; sent as a bearer token on every negotiation. */
+let userToken: string | undefined
+
+async function signIn(config: DemoConfig, name: string): Promise<void> {
+  if (config.devTokenUrl === undefined) throw new Error('jwt mode needs DEMO_TOKEN_URL to sign in')
+  // The emulator's development endpoint mints a token for any name: a stand-in for a real login.
+  const response = await fetch(config.devTokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: name, audience: config.audience }),
   })
+  if (!response.ok) throw new Error(`Sign-in failed: ${response.status}`)
+  userToken = ((await response.json()) as { token: string }).token
+}
+
+async function negotiate(): Promise<Negotiated> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (userToken !== undefined) headers.authorization = `Bearer ${userToken}`
+  const response = await fetch(`/negotiate?hub=${encodeURIComponent(hub)}`, { headers })
   if (!response.ok) {
     const problem = (await response.json().catch(() => ({}))) as Record<string, unknown>
     throw new NegotiateError(
@@ -235,14 +260,41 @@ ui.messageForm.addEventListener('submit', (event) => {
   })
 })
 
+function connect() {
+  setStatus('connecting', 'Connecting…')
+  client
+    .start()
+    .then(() => joinRoom(ui.room.value.trim()))
+    .catch((error: unknown) => {
+      setStatus('failed', 'Not connected')
+      showError(describe(error))
+    })
+}
+
 setInterval(showExpiry, 1000)
 ui.send.disabled = true
 ui.join.disabled = true
-setStatus('connecting', 'Connecting…')
-client
-  .start()
-  .then(() => joinRoom(ui.room.value.trim()))
-  .catch((error: unknown) => {
-    setStatus('failed', 'Not connected')
-    showError(describe(error))
+
+const config = (await (await fetch('/demo/config.json')).json()) as DemoConfig
+if (config.authMode === 'jwt') {
+  // Pick a user name first: the negotiator takes the user id from the verified token only.
+  ui.signInForm.hidden = false
+  setStatus('disconnected', 'Sign in to connect')
+  ui.signInForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const name = ui.username.value.trim()
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
+      showError('A user name holds 1–64 letters, digits, ".", "_", "@" or "-".')
+      return
+    }
+    signIn(config, name).then(
+      () => {
+        ui.signInForm.hidden = true
+        connect()
+      },
+      (error: unknown) => showError(describe(error)),
+    )
   })
+} else {
+  connect()
+}

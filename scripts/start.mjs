@@ -52,7 +52,14 @@ async function waitFor(url, timeoutMs) {
   }
 }
 
-run('emulator', process.execPath, ['--import', 'tsx', 'emulator/main.ts', '--port', String(emulatorPort), '--quiet'])
+run('emulator', process.execPath, [
+  '--import',
+  'tsx',
+  'emulator/main.ts',
+  '--port',
+  String(emulatorPort),
+  '--quiet',
+])
 const credentials = await (await waitFor(`${emulatorUrl}/_emulator/credentials`, 20_000)).json()
 const app = credentials.apps.ownerSecret
 
@@ -60,8 +67,30 @@ const app = credentials.apps.ownerSecret
 const envDir = '.wrangler'
 mkdirSync(envDir, { recursive: true })
 const envFile = join(envDir, 'emulator.env')
+// The demo policy: rooms by wildcard, and a private group per user (issue 4's example).
+const POLICY = {
+  hubs: {
+    chat: {
+      roles: [
+        'webpubsub.joinLeaveGroups.room.*',
+        'webpubsub.sendToGroups.room.*',
+        'webpubsub.joinLeaveGroup.user.{sub}',
+        'webpubsub.sendToGroup.user.{sub}',
+      ],
+      groups: ['user.{sub}'],
+      requestableGroups: ['room.*'],
+      ttlMinutes: { default: 60, min: 5, max: 120 },
+    },
+  },
+}
+// AUTH_MODE=anonymous npm start runs without sign-in.
+const authMode = process.env.AUTH_MODE ?? 'jwt'
 const vars = {
-  AUTH_MODE: 'anonymous',
+  AUTH_MODE: authMode,
+  AUTH_ISSUER: credentials.oidcIssuer,
+  AUTH_AUDIENCE: 'webpubsub-negotiator',
+  DEMO_TOKEN_URL: `${credentials.oidcIssuer}/dev/token`,
+  POLICY: JSON.stringify(POLICY),
   AZURE_TENANT_ID: credentials.tenantId,
   AZURE_CLIENT_ID: app.clientId,
   AZURE_CLIENT_SECRET: app.clientSecret,
@@ -70,7 +99,14 @@ const vars = {
   WEBPUBSUB_HUBS: 'chat,lobby',
   DEMO_PAGE: 'on',
 }
-writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n')
+// dotenv syntax: single quotes keep a value literal (the JSON policy has double quotes inside).
+const quote = (value) => (value.includes("'") ? JSON.stringify(value) : `'${value}'`)
+writeFileSync(
+  envFile,
+  Object.entries(vars)
+    .map(([k, v]) => `${k}=${quote(v)}`)
+    .join('\n') + '\n',
+)
 
 run('wrangler', process.execPath, [
   'node_modules/wrangler/bin/wrangler.js',
@@ -89,8 +125,10 @@ const ready = await fetch(`${negotiator}/readyz`)
 console.log(
   [
     '',
-    `Negotiator ready (${ready.status}) at ${negotiator}`,
-    `  try:      curl '${negotiator}/negotiate?hub=chat'`,
+    `Negotiator ready (${ready.status}) at ${negotiator}, AUTH_MODE=${authMode}`,
+    authMode === 'jwt'
+      ? `  try:      TOKEN=$(curl -s -X POST ${credentials.oidcIssuer}/dev/token -H 'content-type: application/json' -d '{"sub":"alice","audience":"webpubsub-negotiator"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')\n            curl -H "Authorization: Bearer $TOKEN" '${negotiator}/negotiate?hub=chat'`
+      : `  try:      curl '${negotiator}/negotiate?hub=chat'`,
     `  demo:     ${negotiator}/demo`,
     `  emulator: ${emulatorUrl} (control API ${emulatorUrl}/_emulator)`,
     'Press Ctrl+C to stop.',

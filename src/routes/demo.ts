@@ -33,5 +33,20 @@ async function serveDemo(c: Context<AppEnv>) {
   return new Response(response.body, response)
 }
 
+/**
+ * What the page needs to know before it negotiates: the auth mode and, in development, where to
+ * get a user token (the emulator's OIDC development endpoint, DEMO_TOKEN_URL). Never a secret.
+ */
+demoRoutes.get('/demo/config.json', (c) => {
+  if (c.env.DEMO_PAGE !== 'on') return c.notFound()
+  const state = c.get('runtime')
+  const auth = state.ok ? state.runtime.config.auth : undefined
+  c.header('cache-control', 'no-store')
+  return c.json({
+    authMode: auth?.mode ?? 'unknown',
+    audience: auth?.mode === 'jwt' ? auth.audience : undefined,
+    devTokenUrl: typeof c.env.DEMO_TOKEN_URL === 'string' ? c.env.DEMO_TOKEN_URL : undefined,
+  })
+})
 demoRoutes.get('/demo', serveDemo)
 demoRoutes.get('/demo/*', serveDemo)

@@ -16,7 +16,7 @@ const POLICY = {
   hubs: {
     chat: {
       roles: ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*'],
-      groups: [],
+      groups: ['user.{sub}'],
     },
   },
 }
@@ -54,7 +54,11 @@ beforeAll(async () => {
     const app = emulator.demo.apps.ownerSecret
     negotiator = await startNegotiator({
       vars: {
-        AUTH_MODE: 'anonymous',
+        // jwt mode, as `npm start` runs it: each page signs in through the emulator's OIDC issuer.
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: emulator.demo.oidcIssuer,
+        AUTH_AUDIENCE: 'webpubsub-negotiator',
+        DEMO_TOKEN_URL: `${emulator.demo.oidcIssuer}/dev/token`,
         AZURE_TENANT_ID: emulator.demo.tenantId,
         AZURE_CLIENT_ID: app.clientId,
         AZURE_CLIENT_SECRET: app.clientSecret ?? '',
@@ -79,7 +83,7 @@ afterAll(async () => {
 })
 
 /** A fresh browser context (its own storage, as a second user would have) on the demo page. */
-async function openDemo(): Promise<Page> {
+async function openDemo(user: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 640 } })
   const page = await context.newPage()
   page.on('console', (message) => {
@@ -87,6 +91,8 @@ async function openDemo(): Promise<Page> {
   })
   page.on('pageerror', (error) => pageErrors.push(error.message))
   await page.goto(`${negotiator.url}/demo`)
+  await page.fill('#username', user)
+  await page.click('#signin')
   await expect
     .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
     .toBe('connected')
@@ -101,13 +107,15 @@ async function joinRoom(page: Page, name: string): Promise<void> {
 
 describe('e2e: the demo page in Chromium', () => {
   it('lets two browser contexts chat in one room', async () => {
-    const [alice, bob] = await Promise.all([openDemo(), openDemo()])
+    const [alice, bob] = await Promise.all([openDemo('alice'), openDemo('bob')])
     // The page joined the default room on its own, showing what the negotiator handed out.
     expect(await alice.textContent('#current-room')).toBe('room.lobby')
     const aliceId = (await alice.textContent('#user')) ?? ''
     const bobId = (await bob.textContent('#user')) ?? ''
-    expect(aliceId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(bobId).not.toBe(aliceId)
+    // The user id comes from the verified token, and the policy's groups follow it.
+    expect(aliceId).toBe('alice')
+    expect(bobId).toBe('bob')
+    expect(await bob.textContent('#groups')).toBe('user.bob')
     expect(await alice.textContent('#roles')).toContain('webpubsub.joinLeaveGroups.room.*')
     expect(await alice.textContent('#expires')).toMatch(/\(in \d+:\d{2}\)/)
 
@@ -119,7 +127,7 @@ describe('e2e: the demo page in Chromium', () => {
     const received = bob.locator('#messages li.message', { hasText: 'Hello from Alice' })
     await received.waitFor({ timeout: 5000 })
     // The sender is shown by the first block of its user id.
-    expect(await received.locator('.from').textContent()).toBe(aliceId.slice(0, 8))
+    expect(await received.locator('.from').textContent()).toBe('alice')
 
     await bob.fill('#message', 'Hi Alice, Bob here')
     await bob.press('#message', 'Enter')
@@ -139,6 +147,8 @@ describe('e2e: the demo page in Chromium', () => {
     const page = await context.newPage()
     // `lobby` is not in WEBPUBSUB_HUBS: the negotiator answers 400 hub_not_allowed.
     await page.goto(`${negotiator.url}/demo?hub=lobby`)
+    await page.fill('#username', 'erin')
+    await page.click('#signin')
     const error = page.locator('#error')
     await error.waitFor({ state: 'visible', timeout: 5000 })
     expect(await error.textContent()).toMatch(/400 hub_not_allowed.*Hub "lobby" is not served here/)

@@ -68,3 +68,27 @@ describe('routes/demo', () => {
     expect((await problemOf(response)).detail).toMatch(/ASSETS binding is missing/)
   })
 })
+
+describe('routes/demo config', () => {
+  it('tells the page the auth mode and the development token endpoint, only when on', async () => {
+    const { createHarness } = await import('../support/harness')
+    const on = await createHarness({
+      vars: {
+        DEMO_PAGE: 'on',
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: 'https://idp.example.com',
+        AUTH_AUDIENCE: 'api',
+        DEMO_TOKEN_URL: 'http://127.0.0.1:8788/oidc/dev/token',
+      },
+    })
+    const response = await on.request('/demo/config.json')
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      authMode: 'jwt',
+      audience: 'api',
+      devTokenUrl: 'http://127.0.0.1:8788/oidc/dev/token',
+    })
+    const off = await createHarness({ vars: { DEMO_PAGE: undefined } })
+    expect((await off.request('/demo/config.json')).status).toBe(404)
+  })
+})
