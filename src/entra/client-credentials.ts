@@ -1,7 +1,8 @@
 // The OAuth 2.0 client-credentials request to Entra ID over fetch, with retries (SPEC §2).
 import { NegotiatorError } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
-import { fetchWithRetry, retryAfterMs, RetryExhaustedError, type RetryOptions } from '../lib/retry'
+import type { RetryOptions } from '../lib/retry'
+import { callUpstream } from '../lib/upstream'
 import { entraError, type EntraErrorBody } from './aadsts'
 import { createClientAssertion } from './assertion'
 import type { PreparedCredential } from './credential'
@@ -93,44 +94,23 @@ export async function requestEntraToken(
     })
   }
 
-  let response: Response
-  try {
-    ;({ response } = await fetchWithRetry(makeRequest, {
-      fetch: deps.fetch,
-      now: deps.now,
-      sleep: deps.sleep,
-      deadlineMs: deps.deadlineMs,
-      onRetry: deps.onRetry,
-    }))
-  } catch (error) {
-    if (error instanceof RetryExhaustedError) {
-      throw new NegotiatorError('entra_unavailable', {
-        detail:
-          error.reason === 'timeout'
-            ? 'Entra ID did not answer in time; check AZURE_AUTHORITY_HOST or retry shortly.'
-            : 'Entra ID could not be reached; check AZURE_AUTHORITY_HOST or retry shortly.',
-        upstream: { service: 'entra' },
-        cause: error,
-      })
-    }
-    throw error
-  }
-
-  let body: unknown
-  try {
-    body = await response.json()
-  } catch {
-    body = undefined
-  }
+  const { response, fields, hasObjectBody, retryAfterSeconds } = await callUpstream(
+    makeRequest,
+    deps,
+    {
+      service: 'entra',
+      timeout: 'Entra ID did not answer in time; check AZURE_AUTHORITY_HOST or retry shortly.',
+      unreachable: 'Entra ID could not be reached; check AZURE_AUTHORITY_HOST or retry shortly.',
+    },
+  )
   if (!response.ok) {
-    const waitMs = retryAfterMs(response.headers, deps.now())
-    const retryAfterSeconds = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000)
-    const errorBody =
-      typeof body === 'object' && body !== null ? (body as EntraErrorBody) : undefined
-    throw entraError(response.status, errorBody, retryAfterSeconds)
+    throw entraError(
+      response.status,
+      hasObjectBody ? (fields as EntraErrorBody) : undefined,
+      retryAfterSeconds,
+    )
   }
 
-  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const accessToken = fields.access_token
   const expiresIn = numberField(fields.expires_in)
   const refreshIn = numberField(fields.refresh_in)

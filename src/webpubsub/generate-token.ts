@@ -1,7 +1,8 @@
 // The Auth API call: POST {endpoint}/api/hubs/{hub}/:generateToken with an Entra bearer (SPEC §4).
 import { NegotiatorError, type UpstreamDetail } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
-import { fetchWithRetry, retryAfterMs, RetryExhaustedError, type RetryOptions } from '../lib/retry'
+import type { RetryOptions } from '../lib/retry'
+import { callUpstream } from '../lib/upstream'
 
 export const AUTH_API_VERSION = '2024-12-01'
 
@@ -46,43 +47,19 @@ export async function generateClientToken(
   deps: GenerateTokenDeps,
 ): Promise<string> {
   const url = generateTokenUrl(request)
-  let response: Response
-  try {
-    ;({ response } = await fetchWithRetry(
-      () =>
-        new Request(url, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${deps.accessToken}`, accept: 'application/json' },
-        }),
-      {
-        fetch: deps.fetch,
-        now: deps.now,
-        sleep: deps.sleep,
-        deadlineMs: deps.deadlineMs,
-        onRetry: deps.onRetry,
-      },
-    ))
-  } catch (error) {
-    if (error instanceof RetryExhaustedError) {
-      throw new NegotiatorError('webpubsub_unavailable', {
-        detail:
-          error.reason === 'timeout'
-            ? 'Web PubSub did not answer in time; retry shortly.'
-            : 'Web PubSub could not be reached; check WEBPUBSUB_ENDPOINT or retry shortly.',
-        upstream: { service: 'webpubsub' },
-        cause: error,
-      })
-    }
-    throw error
-  }
-
-  let body: unknown
-  try {
-    body = await response.json()
-  } catch {
-    body = undefined
-  }
-  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const { response, fields, retryAfterSeconds } = await callUpstream(
+    () =>
+      new Request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${deps.accessToken}`, accept: 'application/json' },
+      }),
+    deps,
+    {
+      service: 'webpubsub',
+      timeout: 'Web PubSub did not answer in time; retry shortly.',
+      unreachable: 'Web PubSub could not be reached; check WEBPUBSUB_ENDPOINT or retry shortly.',
+    },
+  )
   if (response.ok) {
     if (typeof fields.token === 'string' && fields.token !== '') return fields.token
     throw new NegotiatorError('webpubsub_unexpected_response', {
@@ -91,7 +68,7 @@ export async function generateClientToken(
       upstream: { service: 'webpubsub', status: response.status, requestId: requestIdOf(response) },
     })
   }
-  throw authApiError(response, fields, deps.now())
+  throw authApiError(response, fields, retryAfterSeconds)
 }
 
 function requestIdOf(response: Response): string | undefined {
@@ -101,7 +78,7 @@ function requestIdOf(response: Response): string | undefined {
 function authApiError(
   response: Response,
   fields: Record<string, unknown>,
-  nowMs: number,
+  retryAfterSeconds: number | undefined,
 ): NegotiatorError {
   const status = response.status
   const upstream: UpstreamDetail = {
@@ -112,8 +89,6 @@ function authApiError(
       (typeof fields.code === 'string' ? fields.code : undefined),
     requestId: requestIdOf(response),
   }
-  const waitMs = retryAfterMs(response.headers, nowMs)
-  const retryAfterSeconds = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000)
   switch (true) {
     case status === 401:
       return new NegotiatorError('webpubsub_unauthorized', {
