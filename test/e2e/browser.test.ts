@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import { emulatorVars } from '../support/emulator-vars'
 import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -51,23 +52,16 @@ beforeAll(async () => {
   })
   try {
     emulator = await startEmulator({ port: 0, quiet: true })
-    const app = emulator.demo.apps.ownerSecret
     negotiator = await startNegotiator({
-      vars: {
+      vars: emulatorVars(emulator, {
         // jwt mode, as `npm start` runs it: each page signs in through the emulator's OIDC issuer.
         AUTH_MODE: 'jwt',
         AUTH_ISSUER: emulator.demo.oidcIssuer,
         AUTH_AUDIENCE: 'webpubsub-negotiator',
         DEMO_TOKEN_URL: `${emulator.demo.oidcIssuer}/dev/token`,
-        AZURE_TENANT_ID: emulator.demo.tenantId,
-        AZURE_CLIENT_ID: app.clientId,
-        AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-        AZURE_AUTHORITY_HOST: emulator.url,
-        WEBPUBSUB_ENDPOINT: emulator.url,
-        WEBPUBSUB_HUBS: 'chat',
         POLICY,
         DEMO_PAGE: 'on',
-      },
+      }),
       assetsDirectory: join(ROOT, 'public'),
     })
   } finally {

@@ -4,6 +4,7 @@ import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
 import { expectRefused, TestClient, RELIABLE_PROTOCOL } from '../emulator/client-harness'
+import { emulatorVars } from '../support/emulator-vars'
 import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
 
 /** The demo policy: any `room.<name>` (no further dot), nothing else (SPEC §6 wildcards). */
@@ -39,19 +40,7 @@ const resumes: string[] = []
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, quiet: true })
-  const app = emulator.demo.apps.ownerSecret
-  negotiator = await startNegotiator({
-    vars: {
-      AUTH_MODE: 'anonymous',
-      AZURE_TENANT_ID: emulator.demo.tenantId,
-      AZURE_CLIENT_ID: app.clientId,
-      AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-      AZURE_AUTHORITY_HOST: emulator.url,
-      WEBPUBSUB_ENDPOINT: emulator.url,
-      WEBPUBSUB_HUBS: 'chat',
-      POLICY,
-    },
-  })
+  negotiator = await startNegotiator({ vars: emulatorVars(emulator, { POLICY }) })
   // A second 'upgrade' listener: the emulator's own one handles the request, this one only watches.
   emulator.server.on('upgrade', (request, socket: Socket) => {
     const query = new URL(request.url ?? '/', 'http://x').searchParams

@@ -2,6 +2,7 @@
 import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import { emulatorVars } from '../support/emulator-vars'
 import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
 
 const AUDIENCE = 'webpubsub-negotiator'
@@ -20,20 +21,13 @@ const clients: WebPubSubClient[] = []
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, quiet: true })
-  const app = emulator.demo.apps.ownerSecret
   negotiator = await startNegotiator({
-    vars: {
+    vars: emulatorVars(emulator, {
       AUTH_MODE: 'jwt',
       AUTH_ISSUER: emulator.demo.oidcIssuer,
       AUTH_AUDIENCE: AUDIENCE,
-      AZURE_TENANT_ID: emulator.demo.tenantId,
-      AZURE_CLIENT_ID: app.clientId,
-      AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-      AZURE_AUTHORITY_HOST: emulator.url,
-      WEBPUBSUB_ENDPOINT: emulator.url,
-      WEBPUBSUB_HUBS: 'chat',
       POLICY,
-    },
+    }),
   })
 })
 

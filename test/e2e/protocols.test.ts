@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import { emulatorVars } from '../support/emulator-vars'
 import {
   startNegotiator,
   type NegotiatorVars,
@@ -39,19 +40,7 @@ let emulator: RunningEmulator
 let negotiator: RunningNegotiator
 const calls: GenerateTokenCall[] = []
 
-function negotiatorVars(): NegotiatorVars {
-  const app = emulator.demo.apps.ownerSecret
-  return {
-    AUTH_MODE: 'anonymous',
-    AZURE_TENANT_ID: emulator.demo.tenantId,
-    AZURE_CLIENT_ID: app.clientId,
-    AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-    AZURE_AUTHORITY_HOST: emulator.url,
-    WEBPUBSUB_ENDPOINT: emulator.url,
-    WEBPUBSUB_HUBS: 'chat',
-    POLICY,
-  }
-}
+const negotiatorVars = (): NegotiatorVars => emulatorVars(emulator, { POLICY })
 
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0, quiet: true, tls: true, tlsDir: '.emulator/tls-e2e' })
