@@ -212,3 +212,29 @@ describe('routes/negotiate with a policy', () => {
     expect(problem.problems).toEqual([expect.objectContaining({ variable: 'POLICY' })])
   })
 })
+
+describe('routes/negotiate request bodies', () => {
+  const POLICY = { hubs: { chat: { requestableGroups: ['room.*'] } } }
+
+  it('takes repeatable fields as JSON lists', async () => {
+    const h = await createHarness({ vars: { POLICY } })
+    const response = await h.request('/negotiate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hub: 'chat', group: ['room.a', 'room.b'] }),
+    })
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { groups: string[] }).groups).toEqual(['room.a', 'room.b'])
+  })
+
+  it('refuses a declared Content-Length over the limit before reading the body', async () => {
+    const h = await createHarness()
+    const response = await h.request('/negotiate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '100000' },
+      body: '{}',
+    })
+    expect(response.status).toBe(400)
+    expect((await problemOf(response)).detail).toContain('larger than 4096 bytes')
+  })
+})
