@@ -1,13 +1,5 @@
 // The operator's permission policy per hub: roles, groups and token lifetime from verified claims.
-import { NegotiatorError } from '../errors'
-import {
-  escapePatternLiteral,
-  groupNameProblem,
-  isPatternRole,
-  matchesGroupPattern,
-  patternProblem,
-  roleProblem,
-} from './roles'
+import { groupNameProblem, patternProblem, roleProblem } from './roles'
 
 /**
  * Written in wrangler.toml as a table (or given as a JSON string):
@@ -52,7 +44,7 @@ export interface Identity {
   claims: Record<string, unknown>
 }
 
-const TEMPLATE = /\{([^{}]*)\}/g
+export const TEMPLATE = /\{([^{}]*)\}/g
 const PLACEHOLDER = /^(sub|userId|claims\.[A-Za-z0-9_.:-]+)$/
 /** Beyond this a client URL risks proxies' and servers' limits on request lines (~8 KiB). */
 export const SAFE_URL_LENGTH = 4096
@@ -248,90 +240,4 @@ export function parsePolicy(
     }
   }
   return policy
-}
-
-const claimsRejected = (detail: string): NegotiatorError =>
-  new NegotiatorError('caller_claims_unusable', { detail })
-
-function claimValue(identity: Identity, name: string): string {
-  const value =
-    name === 'sub' || name === 'userId'
-      ? identity.userId
-      : identity.claims[name.slice('claims.'.length)]
-  if (typeof value === 'string' && value !== '') return value
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  throw claimsRejected(
-    `The policy needs the claim ${name} as a string, and the verified token has none.`,
-  )
-}
-
-/** Substitutes claims; inside wildcard roles values are escaped so `*` in a name stays literal. */
-function render(template: string, identity: Identity, escape: boolean): string {
-  return template.replace(TEMPLATE, (_match, name: string) => {
-    const value = claimValue(identity, name)
-    return escape ? escapePatternLiteral(value) : value
-  })
-}
-
-function claimMatches(rule: ConditionalGrant, identity: Identity): boolean {
-  const value = identity.claims[rule.claim]
-  if (rule.equals !== undefined) return value === rule.equals
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : []
-  return list.includes(rule.includes)
-}
-
-export interface Decision extends Grant {
-  minutesToExpire: number
-}
-
-/**
- * The grant for one negotiation: the policy's roles and groups for this identity, plus the
- * requested groups that the policy lets a caller ask for. The caller can only narrow, never widen.
- */
-export function decide(
-  hubPolicy: HubPolicy,
-  identity: Identity,
-  request: { groups: readonly string[]; ttlMinutes?: number },
-): Decision {
-  const rules = [hubPolicy, ...hubPolicy.when.filter((rule) => claimMatches(rule, identity))]
-  const roles = new Set<string>()
-  const groups = new Set<string>()
-  for (const rule of rules) {
-    for (const role of rule.roles) {
-      const rendered = render(role, identity, isPatternRole(role))
-      const problem = roleProblem(rendered)
-      if (problem !== undefined)
-        throw claimsRejected(`A claim value makes a granted role invalid: it ${problem}.`)
-      roles.add(rendered)
-    }
-    for (const group of rule.groups) {
-      const rendered = render(group, identity, false)
-      if (groupNameProblem(rendered) !== undefined)
-        throw claimsRejected('A claim value makes a granted group invalid.')
-      groups.add(rendered)
-    }
-  }
-  for (const group of request.groups) {
-    const problem = groupNameProblem(group)
-    if (problem !== undefined) {
-      throw new NegotiatorError('parameter_invalid', { detail: `"group" ${problem}.` })
-    }
-    if (!hubPolicy.requestableGroups.some((pattern) => matchesGroupPattern(pattern, group))) {
-      throw new NegotiatorError('group_not_allowed', {
-        detail: `Group "${group.slice(0, 100)}" may not be requested on this hub.`,
-      })
-    }
-    groups.add(group)
-  }
-  const { ttl } = hubPolicy
-  let minutesToExpire = ttl.defaultMinutes
-  if (request.ttlMinutes !== undefined) {
-    if (request.ttlMinutes < ttl.minMinutes || request.ttlMinutes > ttl.maxMinutes) {
-      throw new NegotiatorError('parameter_invalid', {
-        detail: `"ttlMinutes" must be from ${ttl.minMinutes} to ${ttl.maxMinutes} on this hub.`,
-      })
-    }
-    minutesToExpire = request.ttlMinutes
-  }
-  return { roles: [...roles], groups: [...groups], minutesToExpire }
 }

@@ -1,6 +1,6 @@
 // Turns the configured secret or certificate into what a token request needs, once per isolate.
 import { importPKCS8 } from 'jose'
-import type { CredentialConfig } from '../config'
+import type { CredentialConfig } from './credential-config'
 import { encodeBase64Url, sha256 } from '../lib/base64'
 
 export type PreparedCredential =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decide, parsePolicy } from '../../src/caller/policy'
+import { decide } from '../../src/caller/grant'
+import { parsePolicy } from '../../src/caller/policy'
 import { matchesGroupPattern } from '../../src/caller/roles'
 
 const endpoint = 'https://contoso.webpubsub.azure.com'
