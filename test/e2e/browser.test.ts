@@ -28,7 +28,16 @@ let browser: Browser
 /** Console errors and uncaught exceptions from every page: a broken bundle fails the test. */
 const pageErrors: string[] = []
 
+/**
+ * Debian's chromium is a system package: CI installs it (.ci/run) and must run this suite; on a
+ * developer machine without it the suite is skipped with a note instead of failing `npm test`.
+ */
+const RUN = existsSync(CHROMIUM) || process.env.CI === 'true'
+if (!RUN)
+  console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install chromium)`)
+
 beforeAll(async () => {
+  if (!RUN) return
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`)
   }
@@ -99,7 +108,7 @@ async function joinRoom(page: Page, name: string): Promise<void> {
   await expect.poll(() => page.textContent('#current-room'), { timeout: 5000 }).toBe(`room.${name}`)
 }
 
-describe('e2e: the demo page in Chromium', () => {
+describe.skipIf(!RUN)('e2e: the demo page in Chromium', () => {
   it('lets two browser contexts chat in one room', async () => {
     const [alice, bob] = await Promise.all([openDemo('alice'), openDemo('bob')])
     // The page joined the default room on its own, showing what the negotiator handed out.
