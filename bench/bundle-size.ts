@@ -1,0 +1,58 @@
+// The Worker's deployable size: `wrangler deploy --dry-run` output, raw and gzip (PLATFORM.md: measure there).
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { gzipSync } from 'node:zlib'
+
+const run = promisify(execFile)
+
+export interface BundleSize {
+  /** The command that produced the file, for the report. */
+  command: string
+  file: string
+  bytes: number
+  /** gzip -9, as a rough stand-in for the compressed size Cloudflare counts against the limit. */
+  gzipBytes: number
+  /** wrangler's own "Total Upload: … / gzip: …" line, when it printed one. */
+  wranglerSays?: string
+}
+
+export async function measureBundle(root: string, minify: boolean): Promise<BundleSize> {
+  const outdir = await mkdtemp(join(tmpdir(), 'negotiator-bundle-'))
+  const args = [
+    'wrangler',
+    'deploy',
+    '--dry-run',
+    '--outdir',
+    outdir,
+    ...(minify ? ['--minify'] : []),
+  ]
+  try {
+    const { stdout } = await run('npx', args, {
+      cwd: root,
+      timeout: 60_000,
+      // No banner (it checks the npm registry for updates), no telemetry: stay off the network.
+      env: {
+        ...process.env,
+        WRANGLER_HIDE_BANNER: 'true',
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_SEND_ERROR_REPORTS: 'false',
+      },
+    })
+    const files = await readdir(outdir)
+    const main = files.find((name) => /\.(m?js)$/.test(name))
+    if (main === undefined) throw new Error(`no JavaScript in ${outdir}: ${files.join(', ')}`)
+    const code = await readFile(join(outdir, main))
+    return {
+      command: `npx ${args.join(' ').replace(outdir, '<tmp>')}`,
+      file: main,
+      bytes: code.length,
+      gzipBytes: gzipSync(code, { level: 9 }).length,
+      wranglerSays: /Total Upload:[^\n]*/.exec(stdout)?.[0].trim(),
+    }
+  } finally {
+    await rm(outdir, { recursive: true, force: true })
+  }
+}

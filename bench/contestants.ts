@@ -1,0 +1,116 @@
+// Starts the three parties: the TLS emulator, our negotiator in workerd, and the official-SDK server.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { startNegotiator } from '../test/support/negotiator-process'
+import { startChild, type Child } from './children'
+import type { EmulatorReady } from './emulator-process'
+import { childPids } from './proc'
+import type { Resources } from './resources'
+import type { SdkServerArgs, SdkServerReady } from './sdk-server'
+import type { ContestantName } from './types'
+
+export const HUB = 'chat'
+// The same rights on both sides: our policy grants them, the SDK server asks for them.
+const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
+const POLICY = { hubs: { [HUB]: { roles: ROLES, groups: [] } } }
+
+export interface Server {
+  url: string
+  /** The serving process (workerd, or the SDK's Node), for CPU and memory; undefined if unknown. */
+  pid: number | undefined
+  stop(): Promise<void>
+}
+
+export interface Stage {
+  emulator: Child<EmulatorReady>
+  start: Record<ContestantName, () => Promise<Server>>
+}
+
+export async function startEmulatorProcess(
+  root: string,
+  resources: Resources,
+): Promise<Child<EmulatorReady>> {
+  const tlsDir = await mkdtemp(join(tmpdir(), 'negotiator-bench-tls-'))
+  resources.add(() => rm(tlsDir, { recursive: true, force: true }))
+  const emulator = await startChild<EmulatorReady>({
+    script: join(root, 'bench', 'emulator-process.ts'),
+    args: [tlsDir],
+  })
+  resources.add(() => emulator.stop())
+  return emulator
+}
+
+/** Compiles sdk-server.ts to plain JS beside node_modules, so the SDK child runs without tsx. */
+async function compileSdkServer(root: string, resources: Resources): Promise<string> {
+  const base = join(root, '.wrangler', 'bench')
+  await mkdir(base, { recursive: true })
+  const outdir = await mkdtemp(join(base, 'sdk-'))
+  resources.add(() => rm(outdir, { recursive: true, force: true }))
+  const outfile = join(outdir, 'sdk-server.mjs')
+  await build({
+    entryPoints: [join(root, 'bench', 'sdk-server.ts')],
+    outfile,
+    bundle: true,
+    // The Azure packages load from node_modules as `npm install` + `node server.js` would.
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  })
+  return outfile
+}
+
+export async function prepareStage(root: string, resources: Resources): Promise<Stage> {
+  const [emulator, sdkScript] = await Promise.all([
+    startEmulatorProcess(root, resources),
+    compileSdkServer(root, resources),
+  ])
+  const { demo, caCertPem, caCertPath } = emulator.ready
+  const app = demo.apps.ownerSecret
+
+  const ours = async (): Promise<Server> => {
+    const before = new Set(childPids('workerd'))
+    // workerd trusts the emulator's certificate as production trusts Azure's (protocols.test.ts).
+    const negotiator = await startNegotiator({
+      vars: {
+        AUTH_MODE: 'anonymous',
+        AZURE_TENANT_ID: demo.tenantId,
+        AZURE_CLIENT_ID: app.clientId,
+        AZURE_CLIENT_SECRET: app.clientSecret ?? '',
+        AZURE_AUTHORITY_HOST: demo.authorityHost,
+        WEBPUBSUB_ENDPOINT: demo.endpoint,
+        WEBPUBSUB_HUBS: HUB,
+        POLICY,
+      },
+      trustedCertificates: [caCertPem],
+    })
+    const stop = resources.add(() => negotiator.dispose())
+    const pid = childPids('workerd').find((candidate) => !before.has(candidate))
+    return { url: negotiator.url, pid, stop }
+  }
+
+  const sdk = async (): Promise<Server> => {
+    const args: SdkServerArgs = {
+      endpoint: demo.endpoint,
+      authorityHost: demo.authorityHost,
+      tenantId: demo.tenantId,
+      clientId: app.clientId,
+      clientSecret: app.clientSecret ?? '',
+      hub: HUB,
+      roles: ROLES,
+    }
+    const child = await startChild<SdkServerReady>({
+      script: sdkScript,
+      args: [JSON.stringify(args)],
+      // The SDK refuses plain http, and Node reads extra CAs only at process start.
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath },
+    })
+    const stop = resources.add(() => child.stop())
+    return { url: child.ready.url, pid: child.pid, stop }
+  }
+
+  return { emulator, start: { ours, sdk } }
+}
