@@ -1,30 +1,29 @@
 // Caller-verification settings (AUTH_*) parsed from Env, with every problem named.
 
+/** What a caller's token must satisfy, whichever mode produced it. */
+export interface TokenRules {
+  /** Compared verbatim with `iss`. */
+  issuer: string
+  audience: string
+  /** Undefined: discovered from `{issuer}/.well-known/openid-configuration`. */
+  jwksUrl: string | undefined
+  algorithms: string[]
+  userClaim: string
+  clockToleranceSeconds: number
+}
+
 export type AuthConfig =
   | { mode: 'anonymous' }
-  | {
+  | ({
       mode: 'jwt'
-      issuer: string
-      audience: string
-      /** Undefined: discovered from `{issuer}/.well-known/openid-configuration`. */
-      jwksUrl: string | undefined
-      algorithms: string[]
-      userClaim: string
-      clockToleranceSeconds: number
       /** A cookie that may carry the token when no Authorization header is sent. */
       cookieName: string | undefined
-    }
-  | {
+    } & TokenRules)
+  | ({
       mode: 'cloudflare-access'
       /** `https://<team>.cloudflareaccess.com`: the issuer, and where the certificates live. */
       teamDomain: string
-      /** The Access application's AUD tag. */
-      audience: string
-      jwksUrl: string
-      algorithms: string[]
-      userClaim: string
-      clockToleranceSeconds: number
-    }
+    } & TokenRules)
 
 export const AUTH_VARIABLES = [
   'AUTH_MODE',
@@ -152,6 +151,8 @@ export function parseAuthConfig(text: Text, report: Report): AuthConfig {
     return {
       mode,
       teamDomain,
+      // Access tokens are issued by the team domain itself.
+      issuer: teamDomain,
       audience: audience ?? '',
       // Cloudflare Access publishes its signing keys here (RS256).
       jwksUrl: `${teamDomain}/cdn-cgi/access/certs`,

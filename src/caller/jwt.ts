@@ -11,19 +11,13 @@ import {
 } from 'jose'
 import { NegotiatorError } from '../errors'
 import type { Now } from '../lib/clock'
+import type { TokenRules } from './auth-config'
 import type { Identity } from './policy'
 
 /** Larger tokens are refused before any parsing: they only cost CPU (and no IdP issues them). */
 export const MAX_TOKEN_BYTES = 8 * 1024
 
-export interface JwtVerifierOptions {
-  issuer: string
-  audience: string
-  /** Undefined: discovered once from the issuer's openid-configuration. */
-  jwksUrl: string | undefined
-  algorithms: string[]
-  userClaim: string
-  clockToleranceSeconds: number
+export interface JwtVerifierOptions extends TokenRules {
   fetch: typeof fetch
   now: Now
   /** A JWKS seeded from KV so a new isolate does not fetch on the hot path; updated in place by jose. */

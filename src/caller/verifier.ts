@@ -32,11 +32,7 @@ export async function createCallerVerifier(
   },
 ): Promise<CallerVerifier | undefined> {
   if (auth.mode === 'anonymous') return undefined
-  const settings =
-    auth.mode === 'jwt'
-      ? auth
-      : { ...auth, issuer: auth.teamDomain, jwksUrl: auth.jwksUrl as string | undefined }
-  const key = await jwksCacheKey(settings.jwksUrl ?? settings.issuer)
+  const key = await jwksCacheKey(auth.jwksUrl ?? auth.issuer)
   let seed: ExportedJWKSCache | Record<string, never> = {}
   // Discovery's answer is kept with the keys, so a new isolate skips both fetches.
   let discoveredJwksUrl: string | undefined
@@ -60,16 +56,13 @@ export async function createCallerVerifier(
     }
   }
   const verifier = createJwtVerifier({
-    issuer: settings.issuer,
-    audience: settings.audience,
-    jwksUrl: settings.jwksUrl ?? discoveredJwksUrl,
-    algorithms: settings.algorithms,
-    userClaim: settings.userClaim,
-    clockToleranceSeconds: settings.clockToleranceSeconds,
+    ...auth,
+    jwksUrl: auth.jwksUrl ?? discoveredJwksUrl,
     fetch: deps.fetch,
     now: deps.now,
     seed,
   })
+
   let persistedUat = 'uat' in seed ? seed.uat : undefined
   return {
     verifier,
