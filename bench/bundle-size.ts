@@ -19,16 +19,10 @@ export interface BundleSize {
   wranglerSays?: string
 }
 
-export async function measureBundle(root: string, minify: boolean): Promise<BundleSize> {
+/** Bundles with wrangler.toml's own settings (its `minify` included), as `npm run deploy` uploads. */
+export async function measureBundle(root: string): Promise<BundleSize> {
   const outdir = await mkdtemp(join(tmpdir(), 'negotiator-bundle-'))
-  const args = [
-    'wrangler',
-    'deploy',
-    '--dry-run',
-    '--outdir',
-    outdir,
-    ...(minify ? ['--minify'] : []),
-  ]
+  const args = ['wrangler', 'deploy', '--dry-run', '--outdir', outdir]
   try {
     const { stdout } = await run('npx', args, {
       cwd: root,

@@ -9,6 +9,8 @@ export interface Child<T> {
   ready: T
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
   stop(graceMs?: number): Promise<void>
+  /** With `ipc`: sends a message and resolves with the child's reply (see answerParent). */
+  ask<R>(message: object): Promise<R>
 }
 
 export interface StartChildOptions {
@@ -18,6 +20,8 @@ export interface StartChildOptions {
   env?: NodeJS.ProcessEnv
   /** Give up (and kill the child) when it has not printed its ready line by then. */
   timeoutMs?: number
+  /** Open Node's IPC channel, for ask(). */
+  ipc?: boolean
 }
 
 /**
@@ -25,14 +29,11 @@ export interface StartChildOptions {
  * a child never outlives the benchmark even when the benchmark itself is killed with SIGKILL.
  */
 export async function startChild<T>(options: StartChildOptions): Promise<Child<T>> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', options.script, ...(options.args ?? [])],
-    {
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  )
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const child = spawn(process.execPath, [...loader, options.script, ...(options.args ?? [])], {
+    env: options.env ?? process.env,
+    stdio: options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     // Keep only the tail: enough to explain a failed start, bounded for a long run.
@@ -47,10 +48,27 @@ export async function startChild<T>(options: StartChildOptions): Promise<Child<T
     await exited
     clearTimeout(timer)
   }
+  let nextId = 0
+  const ask = <R>(message: object): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      const id = (nextId += 1)
+      const onMessage = (reply: { id?: number; answer?: R }) => {
+        if (reply.id !== id) return
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        resolve(reply.answer as R)
+      }
+      const timer = setTimeout(() => {
+        child.off('message', onMessage)
+        reject(new Error(`${options.script} did not answer ${JSON.stringify(message)}`))
+      }, 5000)
+      child.on('message', onMessage)
+      child.send({ ...message, id })
+    })
   try {
     const line = await firstLine(child, options.timeoutMs ?? 20_000)
     const ready = JSON.parse(line) as T
-    return { process: child, pid: child.pid ?? -1, ready, stop }
+    return { process: child, pid: child.pid ?? -1, ready, stop, ask }
   } catch (error) {
     await stop(500)
     throw new Error(`${options.script} did not start: ${(error as Error).message}\n${stderr}`, {
@@ -84,6 +102,13 @@ function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
   })
 }
 
+/** Child side of ask(): answers each message from the parent with `answer(message)`. */
+export function answerParent(answer: (message: Record<string, unknown>) => unknown): void {
+  process.on('message', (message: Record<string, unknown>) => {
+    process.send?.({ id: message.id, answer: answer(message) })
+  })
+}
+
 /** Child side: exit when the parent closes stdin (or dies), and on SIGTERM/SIGINT. */
 export function exitWithParent(close: () => Promise<void>): void {
   let closing = false
@@ -96,6 +121,7 @@ export function exitWithParent(close: () => Promise<void>): void {
   }
   process.stdin.on('end', stop)
   process.stdin.on('error', stop)
+  process.on('disconnect', stop)
   process.stdin.resume()
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)

@@ -1,8 +1,9 @@
 // Starts the three parties: the TLS emulator, our negotiator in workerd, and the official-SDK server.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
 import { startNegotiator } from '../test/support/negotiator-process'
 import { startChild, type Child } from './children'
 import type { EmulatorReady } from './emulator-process'
@@ -26,6 +27,8 @@ export interface Server {
 export interface Stage {
   emulator: Child<EmulatorReady>
   start: Record<ContestantName, () => Promise<Server>>
+  /** A Worker that only answers "ok", on Miniflare as the negotiator runs: workerd's own floor. */
+  startReference: () => Promise<Server>
 }
 
 export async function startEmulatorProcess(
@@ -37,6 +40,7 @@ export async function startEmulatorProcess(
   const emulator = await startChild<EmulatorReady>({
     script: join(root, 'bench', 'emulator-process.ts'),
     args: [tlsDir],
+    ipc: true,
   })
   resources.add(() => emulator.stop())
   return emulator
@@ -112,5 +116,27 @@ export async function prepareStage(root: string, resources: Resources): Promise<
     return { url: child.ready.url, pid: child.pid, stop }
   }
 
-  return { emulator, start: { ours, sdk } }
+  return {
+    emulator,
+    start: { ours, sdk },
+    startReference: () => startReferenceWorker(root, resources),
+  }
+}
+
+async function startReferenceWorker(root: string, resources: Resources): Promise<Server> {
+  const toml = await readFile(join(root, 'wrangler.toml'), 'utf8')
+  const compatibilityDate = /^compatibility_date\s*=\s*"([\d-]+)"/m.exec(toml)?.[1]
+  const before = new Set(childPids('workerd'))
+  // The same Miniflare class, host and port choice as test/support/negotiator-process.ts.
+  const mf = new Miniflare({
+    modules: true,
+    script: 'export default { fetch: () => new Response(\'{"status":"ok"}\') }',
+    compatibilityDate,
+    host: '127.0.0.1',
+    port: 0,
+  })
+  const stop = resources.add(() => mf.dispose())
+  const url = (await mf.ready).origin
+  const pid = childPids('workerd').find((candidate) => !before.has(candidate))
+  return { url, pid, stop }
 }

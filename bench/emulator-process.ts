@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/emulator-process.ts <tlsDir>
 // Prints one JSON line (EmulatorReady) once it listens; exits when its parent closes stdin.
 import { startEmulator, type DemoCredentials } from '../emulator/index'
-import { exitWithParent } from './children'
+import { answerParent, exitWithParent } from './children'
 
 export interface EmulatorReady {
   url: string
@@ -11,12 +11,23 @@ export interface EmulatorReady {
   demo: DemoCredentials
 }
 
+/** The answer to `{ type: 'tls' }`: completed TLS handshakes since start. */
+export interface EmulatorTlsStats {
+  handshakes: number
+}
+
 const tlsDir = process.argv[2]
 if (tlsDir === undefined) throw new Error('usage: emulator-process.ts <tlsDir>')
 
 // TLS because the Azure SDK sends bearer tokens only over https; both contestants pay for it.
 const emulator = await startEmulator({ port: 0, quiet: true, tls: true, tlsDir })
 exitWithParent(() => emulator.close())
+
+// Each handshake costs the emulator a signature: a client that reconnects pays it again, so the
+// benchmark counts them to explain differences in the emulator's CPU per negotiation.
+let handshakes = 0
+emulator.server.on('secureConnection', () => (handshakes += 1))
+answerParent((): EmulatorTlsStats => ({ handshakes }))
 const ready: EmulatorReady = {
   url: emulator.url,
   caCertPath: emulator.caCertPath ?? '',

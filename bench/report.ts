@@ -4,6 +4,9 @@ import { median } from './stats'
 import type { BenchReport, ContestantName, PerContestant, PhaseResult } from './types'
 
 type Row = [label: string, ours: string, sdk: string, ratio: string]
+type Value = (c: ContestantName) => number | undefined
+/** A table line: a section title alone, or a label with a value per contestant. */
+type Line = string | [label: string, value: Value, digits?: number]
 
 function formatNumber(value: number | undefined, digits?: number): string {
   if (value === undefined || !Number.isFinite(value)) return '–'
@@ -18,19 +21,11 @@ function ratio(ours: number | undefined, sdk: number | undefined): string {
   return `${(ours / sdk).toFixed(2)}×`
 }
 
-function row(label: string, values: PerContestant<number | undefined>, digits?: number): Row {
-  return [
-    label,
-    formatNumber(values.ours, digits),
-    formatNumber(values.sdk, digits),
-    ratio(values.ours, values.sdk),
-  ]
-}
+const isNegotiation = (phase: PhaseResult) => phase.path.startsWith('/negotiate')
 
-type Metric = [label: string, value: (c: ContestantName) => number | undefined, digits?: number]
-
-function phaseRows(phase: PhaseResult): Row[] {
-  const metrics: Metric[] = [
+function phaseLines(phase: PhaseResult): Line[] {
+  const lines: Line[] = [
+    `${phase.name}, concurrency ${phase.concurrency}`,
     ['latency p50 ms', (c) => phase.latency[c].p50],
     ['latency p90 ms', (c) => phase.latency[c].p90],
     ['latency p99 ms', (c) => phase.latency[c].p99],
@@ -38,29 +33,22 @@ function phaseRows(phase: PhaseResult): Row[] {
     ['server process CPU ms / request', (c) => phase.serverCpuMsPerRequest[c]],
   ]
   if (isNegotiation(phase))
-    metrics.push(['emulator CPU ms / request', (c) => phase.emulatorCpuMsPerRequest[c]])
+    lines.push(['emulator CPU ms / request', (c) => phase.emulatorCpuMsPerRequest[c]])
   if (phase.errors.ours + phase.errors.sdk > 0)
-    metrics.push(['ERRORS (non-200 or network)', (c) => phase.errors[c], 0])
-  const title: Row = [`${phase.name}, concurrency ${phase.concurrency}`, '', '', '']
-  return [
-    title,
-    ...metrics.map(([label, value, digits]) =>
-      row(`  ${label}`, { ours: value('ours'), sdk: value('sdk') }, digits),
-    ),
-  ]
+    lines.push(['ERRORS (non-200 or network)', (c) => phase.errors[c], 0])
+  return lines
 }
 
-const isNegotiation = (phase: PhaseResult) => phase.path.startsWith('/negotiate')
-
-/** Upstream requests per successful negotiation over every warm phase. */
+/** Upstream requests and TLS handshakes per successful negotiation over every warm phase. */
 function upstreamPerNegotiation(phases: PhaseResult[]): PerContestant<RouteCounters> {
   const result: PerContestant<RouteCounters> = { ours: {}, sdk: {} }
   for (const contestant of ['ours', 'sdk'] as const) {
-    const total: RouteCounters = {}
+    const total: RouteCounters = { 'TLS handshakes': 0 }
     let ok = 0
     for (const phase of phases.filter(isNegotiation))
       for (const segment of phase.segments[contestant]) {
         ok += segment.requests - segment.errors
+        total['TLS handshakes']! += segment.upstreamTlsHandshakes
         for (const [route, value] of Object.entries(segment.upstream))
           total[route] = (total[route] ?? 0) + value
       }
@@ -75,112 +63,103 @@ function countersText(counters: RouteCounters): string {
   return entries.length === 0 ? 'none' : entries.map(([route, n]) => `${route} ${n}`).join(', ')
 }
 
-function table(rows: Row[]): string {
+function table(lines: Line[]): string {
+  const rows: (Row | string)[] = lines.map((line) => {
+    if (typeof line === 'string') return line
+    const [label, value, digits] = line
+    const ours = value('ours')
+    const sdk = value('sdk')
+    return [`  ${label}`, formatNumber(ours, digits), formatNumber(sdk, digits), ratio(ours, sdk)]
+  })
   const header: Row = ['', 'ours', 'SDK', 'ours/SDK']
-  const all = [header, ...rows]
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]?.length ?? 0)))
-  return all
-    .map((r) =>
-      r[1] === '' && r[2] === '' && r !== header
-        ? r[0]
-        : [
-            r[0].padEnd(widths[0]!),
-            ...r.slice(1).map((cell, i) => cell.padStart(widths[i + 1]!)),
-          ].join('   '),
-    )
-    .join('\n')
+  const cells = [header, ...rows.filter((r): r is Row => typeof r !== 'string')]
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
+  const format = (r: Row) =>
+    [r[0].padEnd(widths[0] ?? 0), ...r.slice(1).map((cell, i) => cell.padStart(widths[i + 1] ?? 0))]
+      .join('   ')
+      .trimEnd()
+  return [header, ...rows].map((r) => (typeof r === 'string' ? r : format(r))).join('\n')
 }
 
 export function printReport(report: BenchReport): void {
-  const { machine, options } = report
-  const lines: string[] = [
-    '',
-    'GET /negotiate — ours (workerd via Miniflare) vs the official Azure SDK (Node), same TLS emulator',
-    `${report.date} · ${machine.cpuModel} × ${machine.cpuCount} · Node ${machine.node} · ` +
-      `${options.rounds} rounds × ${options.durationMsPerSegment / 1000} s per contestant and phase, interleaved`,
-    '',
-  ]
-  const rows: Row[] = report.phases.flatMap(phaseRows)
+  const { machine, options, cold } = report
+  const lines: Line[] = report.phases.flatMap(phaseLines)
 
-  // What a negotiation adds to the cheapest request each server can answer, sequentially.
+  // What a negotiation adds to the cheapest request each server answers, both sequential.
   const floor = report.phases.find((p) => !isNegotiation(p) && p.concurrency === 1)
   const sequential = report.phases.find((p) => isNegotiation(p) && p.concurrency === 1)
-  if (floor !== undefined && sequential !== undefined) {
-    rows.push(['negotiation work above the floor (sequential p50 − /healthz p50)', '', '', ''])
-    rows.push(
-      row('  ms', {
-        ours: sequential.latency.ours.p50 - floor.latency.ours.p50,
-        sdk: sequential.latency.sdk.p50 - floor.latency.sdk.p50,
-      }),
-    )
-  }
+  if (floor !== undefined && sequential !== undefined)
+    lines.push('negotiation work above the floor', [
+      'sequential p50 − /healthz p50, ms',
+      (c) => sequential.latency[c].p50 - floor.latency[c].p50,
+    ])
 
   const upstream = upstreamPerNegotiation(report.phases)
-  rows.push(['upstream calls per negotiation, warm (emulator counters)', '', '', ''])
-  for (const route of ['entra.token', 'webpubsub.generateToken'])
-    rows.push(
-      row(`  ${route}`, { ours: upstream.ours[route] ?? 0, sdk: upstream.sdk[route] ?? 0 }, 4),
-    )
-  const others = new Set([...Object.keys(upstream.ours), ...Object.keys(upstream.sdk)])
-  for (const route of others)
-    if (route !== 'entra.token' && route !== 'webpubsub.generateToken')
-      rows.push(
-        row(`  ${route}`, { ours: upstream.ours[route] ?? 0, sdk: upstream.sdk[route] ?? 0 }, 4),
-      )
+  const routes = new Set(['entra.token', 'webpubsub.generateToken', 'TLS handshakes'])
+  for (const route of [...Object.keys(upstream.ours), ...Object.keys(upstream.sdk)])
+    routes.add(route)
+  lines.push('upstream per negotiation, warm (emulator counters)')
+  for (const route of routes) lines.push([route, (c) => upstream[c][route] ?? 0, 4])
 
-  const { cold } = report
-  if (cold.repetitions > 0) {
-    rows.push([`cold start: fresh process, median of ${cold.repetitions}`, '', '', ''])
-    rows.push(
-      row('  first negotiation ms', {
-        ours: median(cold.firstMs.ours),
-        sdk: median(cold.firstMs.sdk),
-      }),
-    )
-    rows.push(
-      row('  second negotiation ms', {
-        ours: median(cold.secondMs.ours),
-        sdk: median(cold.secondMs.sdk),
-      }),
-    )
-  }
-
-  rows.push(['memory after load (process RSS; workerd = the whole runtime)', '', '', ''])
-  rows.push(
-    row('  RSS MiB', { ours: report.memoryMiB.ours?.rss, sdk: report.memoryMiB.sdk?.rss }, 1),
-  )
-  rows.push(
-    row(
-      '  peak RSS MiB',
-      { ours: report.memoryMiB.ours?.peak, sdk: report.memoryMiB.sdk?.peak },
-      1,
-    ),
-  )
-  lines.push(table(rows), '')
-
-  lines.push(
-    `warm-up upstream: ours ${countersText(report.warmupUpstream.ours)}; SDK ${countersText(report.warmupUpstream.sdk)}`,
-  )
   if (cold.repetitions > 0)
     lines.push(
-      `cold first negotiations upstream (all ${cold.repetitions}): ours ${countersText(cold.upstream.ours)}; ` +
-        `SDK ${countersText(cold.upstream.sdk)}`,
+      `cold start: a fresh process each time, median of ${cold.repetitions}`,
+      ['first negotiation ms', (c) => median(cold.firstMs[c])],
+      ['second negotiation ms', (c) => median(cold.secondMs[c])],
+    )
+
+  lines.push('memory: process RSS MiB (workerd = the whole runtime, not one isolate)')
+  for (const sample of report.memoryTimeline)
+    lines.push([`after ${sample.after}`, (c) => sample[c]?.rss, 1])
+
+  const notes: string[] = []
+  const ref = report.floorReference
+  if (ref !== undefined)
+    notes.push(
+      `floor reference, a Worker that only returns "ok" on the same Miniflare setup: ` +
+        `p50 ${formatNumber(ref.latency.p50)} ms, p99 ${formatNumber(ref.latency.p99)} ms, ` +
+        `${formatNumber(ref.requestsPerSecond, 0)} req/s, ` +
+        `workerd CPU ${formatNumber(ref.serverCpuMsPerRequest)} ms/request`,
+    )
+  notes.push(
+    `warm-up upstream: ours ${countersText(report.warmupUpstream.ours)}; ` +
+      `SDK ${countersText(report.warmupUpstream.sdk)}`,
+  )
+  if (cold.repetitions > 0)
+    notes.push(
+      `cold first negotiations upstream (all ${cold.repetitions}): ` +
+        `ours ${countersText(cold.upstream.ours)}; SDK ${countersText(cold.upstream.sdk)}`,
     )
   const sources: Record<string, number> = {}
   for (const phase of report.phases)
     for (const segment of phase.segments.ours)
       for (const [source, n] of Object.entries(segment.entraSources))
         sources[source] = (sources[source] ?? 0) + n
-  lines.push(`ours, Entra token source per negotiation (Server-Timing): ${countersText(sources)}`)
-  for (const bundle of report.bundles)
-    lines.push(
-      'error' in bundle
-        ? `bundle: not measured (${bundle.error.split('\n')[0]})`
-        : `bundle: ${bundle.file} ${(bundle.bytes / 1024).toFixed(1)} KiB, gzip -9 ${(bundle.gzipBytes / 1024).toFixed(1)} KiB` +
-            ` (${bundle.command}${bundle.wranglerSays ? `; wrangler: ${bundle.wranglerSays}` : ''})`,
-    )
-  lines.push(
-    'ratios: ours / SDK — below 1× is better for latency, CPU and memory; above 1× for requests/s',
+  notes.push(
+    `ours, where each answer's Entra token came from (Server-Timing): ${countersText(sources)}`,
   )
-  console.log(lines.join('\n'))
+  const { bundle } = report
+  notes.push(
+    'error' in bundle
+      ? `bundle: not measured (${bundle.error.split('\n')[0]})`
+      : `bundle: ${bundle.file} ${(bundle.bytes / 1024).toFixed(1)} KiB, ` +
+          `gzip -9 ${(bundle.gzipBytes / 1024).toFixed(1)} KiB (${bundle.command}` +
+          `${bundle.wranglerSays ? `; wrangler: ${bundle.wranglerSays}` : ''})`,
+    'ratios are ours / SDK: below 1× is better for latency, CPU, upstream calls and memory; ' +
+      'above 1× for requests/s',
+  )
+
+  console.log(
+    [
+      '',
+      'GET /negotiate: ours (workerd via Miniflare) vs the official Azure SDK (Node), one TLS emulator',
+      `${report.date} · ${machine.cpuModel} × ${machine.cpuCount} · Node ${machine.node} · ` +
+        `${options.rounds} rounds × ${options.durationMsPerSegment / 1000} s per contestant and ` +
+        'phase, interleaved',
+      '',
+      table(lines),
+      '',
+      ...notes,
+    ].join('\n'),
+  )
 }

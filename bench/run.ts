@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { measureBundle, type BundleSize } from './bundle-size'
 import { HUB, prepareStage, type Server } from './contestants'
+import type { EmulatorTlsStats } from './emulator-process'
 import { counterDelta, readCounters, type RouteCounters } from './emulator-control'
 import { runLoad, timeOne } from './load'
 import { cpuMs, memoryMiB } from './proc'
 import { printReport } from './report'
 import { Resources } from './resources'
-import { summarize } from './stats'
+import { median, summarize } from './stats'
 import { summarizePhase } from './summary'
 import type {
   BenchReport,
@@ -26,7 +27,7 @@ import type {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const MAX_REQUESTS_PER_SEGMENT = 200_000
-const PAUSE_BETWEEN_SEGMENTS_MS = 150
+const PAUSE_BETWEEN_SEGMENTS_MS = 100
 
 interface Phase {
   name: string
@@ -34,12 +35,20 @@ interface Phase {
   concurrency: number
   /** Share of --duration this phase's segments last. */
   durationShare: number
+  /** Also measure the reference Worker (a bare "ok" on Miniflare) in this phase. */
+  reference?: boolean
 }
 
 // The floor is the cheapest route each server has (no upstream call): what the HTTP stack alone
 // costs, so that negotiate − floor shows the negotiation's own work.
 const PHASES: Phase[] = [
-  { name: 'GET /healthz (floor)', path: '/healthz', concurrency: 1, durationShare: 0.5 },
+  {
+    name: 'GET /healthz (floor)',
+    path: '/healthz',
+    concurrency: 1,
+    durationShare: 0.5,
+    reference: true,
+  },
   { name: 'GET /negotiate', path: `/negotiate?hub=${HUB}`, concurrency: 1, durationShare: 1 },
   { name: 'GET /negotiate', path: `/negotiate?hub=${HUB}`, concurrency: 8, durationShare: 1 },
   { name: 'GET /negotiate', path: `/negotiate?hub=${HUB}`, concurrency: 32, durationShare: 1 },
@@ -71,7 +80,7 @@ function readOptions(): Options {
   }
   return {
     quick,
-    durationMs: Math.max(200, number(values.duration, quick ? 0.6 : 3, 'duration', 60) * 1000),
+    durationMs: Math.max(200, number(values.duration, quick ? 0.5 : 3, 'duration', 60) * 1000),
     rounds: Math.max(1, Math.round(number(values.rounds, quick ? 2 : 3, 'rounds', 20))),
     cold: Math.round(number(values.cold, quick ? 1 : 3, 'cold', 20)),
   }
@@ -92,27 +101,34 @@ async function main(resources: Resources): Promise<void> {
   const options = readOptions()
   const startedAt = new Date()
   const signal = resources.abort.signal
-  const log = (line: string) => console.error(`[bench] ${line}`)
+  const t0 = performance.now()
+  const log = (line: string) =>
+    console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`)
 
   // Sizes do not depend on load, so the bundle is measured while the servers start.
   log(
     'starting the TLS emulator, our negotiator (workerd) and the SDK server; bundling with wrangler',
   )
-  const bundlesPromise = Promise.all(
-    (options.quick ? [false] : [false, true]).map((minify) =>
-      measureBundle(ROOT, minify).catch((error: Error): BundleSize | { error: string } => ({
-        error: error.message,
-      })),
-    ),
+  const bundlePromise = measureBundle(ROOT).catch(
+    (error: Error): BundleSize | { error: string } => ({ error: error.message }),
   )
   const stage = await prepareStage(ROOT, resources)
   const emulator = stage.emulator
   const counters = () => readCounters(emulator.ready.url, emulator.ready.caCertPem)
-  const servers: PerContestant<Server> = {
-    ours: await stage.start.ours(),
-    sdk: await stage.start.sdk(),
-  }
-  const bundles = await bundlesPromise
+  const tlsHandshakes = async () =>
+    (await emulator.ask<EmulatorTlsStats>({ type: 'tls' })).handshakes
+  const memoryTimeline: BenchReport['memoryTimeline'] = []
+  const sampleMemory = (after: string) =>
+    memoryTimeline.push({
+      after,
+      ours: servers.ours.pid === undefined ? undefined : memoryMiB(servers.ours.pid),
+      sdk: servers.sdk.pid === undefined ? undefined : memoryMiB(servers.sdk.pid),
+    })
+  const [ours, sdk] = await Promise.all([stage.start.ours(), stage.start.sdk()])
+  const servers: PerContestant<Server> = { ours, sdk }
+  // Started after ours: each workerd's pid is found as the one new child since the last start.
+  const reference = await stage.startReference()
+  const bundle = await bundlePromise
 
   // Warm-up: the first Entra token, JIT, connection pools. What it cost upstream is reported too.
   const warmupUpstream: PerContestant<RouteCounters> = { ours: {}, sdk: {} }
@@ -123,7 +139,7 @@ async function main(resources: Resources): Promise<void> {
       const result = await runLoad({
         url: `${servers[name].url}/negotiate?hub=${HUB}`,
         concurrency,
-        durationMs: options.quick ? 400 : 1000,
+        durationMs: options.quick ? 300 : 1000,
         maxRequests: MAX_REQUESTS_PER_SEGMENT,
         signal,
       })
@@ -132,6 +148,7 @@ async function main(resources: Resources): Promise<void> {
     }
     warmupUpstream[name] = counterDelta(before, await counters())
   }
+  sampleMemory('warm-up')
 
   async function measureSegment(
     server: Server,
@@ -140,6 +157,7 @@ async function main(resources: Resources): Promise<void> {
     position: number,
   ): Promise<{ segment: Segment; latenciesMs: number[] }> {
     const countersBefore = await counters()
+    const handshakesBefore = await tlsHandshakes()
     const serverCpuBefore = server.pid === undefined ? undefined : cpuMs(server.pid)
     const emulatorCpuBefore = cpuMs(emulator.pid)
     const result = await runLoad({
@@ -151,6 +169,7 @@ async function main(resources: Resources): Promise<void> {
     })
     const serverCpuAfter = server.pid === undefined ? undefined : cpuMs(server.pid)
     const emulatorCpuAfter = cpuMs(emulator.pid)
+    const handshakesAfter = await tlsHandshakes()
     const upstream = counterDelta(countersBefore, await counters())
     const segment: Segment = {
       round,
@@ -162,6 +181,7 @@ async function main(resources: Resources): Promise<void> {
       requestsPerSecond: ((result.requests - result.errors) * 1000) / result.elapsedMs,
       latency: summarize(result.latenciesMs),
       upstream,
+      upstreamTlsHandshakes: handshakesAfter - handshakesBefore,
       serverCpuMs: difference(serverCpuBefore, serverCpuAfter),
       emulatorCpuMs: difference(emulatorCpuBefore, emulatorCpuAfter),
       entraSources: result.entraSources,
@@ -170,30 +190,49 @@ async function main(resources: Resources): Promise<void> {
   }
 
   const phases: PhaseResult[] = []
+  let floorReference: BenchReport['floorReference']
   for (const [phaseIndex, phase] of PHASES.entries()) {
     const segments: PerContestant<Segment[]> = { ours: [], sdk: [] }
     const samples: PerContestant<number[]> = { ours: [], sdk: [] }
+    const referenceSegments: Segment[] = []
+    let referenceSamples: number[] = []
     for (let round = 0; round < options.rounds; round += 1) {
       // Alternate who goes first, so drift within a phase (thermal, neighbours) hits both.
-      const order: ContestantName[] =
+      const order: (ContestantName | 'reference')[] =
         (round + phaseIndex) % 2 === 0 ? ['ours', 'sdk'] : ['sdk', 'ours']
+      if (phase.reference) order.splice(round % 3, 0, 'reference')
       for (const [position, name] of order.entries()) {
         if (signal.aborted) return
         log(`${phase.name} c=${phase.concurrency}, round ${round + 1}/${options.rounds}: ${name}`)
-        const measured = await measureSegment(servers[name], phase, round, position)
-        segments[name].push(measured.segment)
+        const server = name === 'reference' ? reference : servers[name]
+        const measured = await measureSegment(server, phase, round, position)
         // concat, not push(...): a segment may hold more samples than the argument limit.
-        samples[name] = samples[name].concat(measured.latenciesMs)
+        if (name === 'reference') {
+          referenceSegments.push(measured.segment)
+          referenceSamples = referenceSamples.concat(measured.latenciesMs)
+        } else {
+          segments[name].push(measured.segment)
+          samples[name] = samples[name].concat(measured.latenciesMs)
+        }
         await sleep(PAUSE_BETWEEN_SEGMENTS_MS)
       }
     }
     phases.push(summarizePhase(phase, segments, samples))
+    sampleMemory(`${phase.name}, concurrency ${phase.concurrency}`)
+    if (phase.reference) {
+      const cpu = referenceSegments.map((s) => s.serverCpuMs)
+      const requests = referenceSegments.reduce((sum, s) => sum + s.requests, 0)
+      floorReference = {
+        latency: summarize(referenceSamples),
+        requestsPerSecond: median(referenceSegments.map((s) => s.requestsPerSecond)),
+        serverCpuMsPerRequest: cpu.some((ms) => ms === undefined)
+          ? undefined
+          : (cpu as number[]).reduce((a, b) => a + b, 0) / Math.max(1, requests),
+        segments: referenceSegments,
+      }
+    }
   }
-
-  const memory: BenchReport['memoryMiB'] = {
-    ours: servers.ours.pid === undefined ? undefined : memoryMiB(servers.ours.pid),
-    sdk: servers.sdk.pid === undefined ? undefined : memoryMiB(servers.sdk.pid),
-  }
+  await reference.stop()
 
   const cold: ColdResult = {
     repetitions: options.cold,
@@ -246,9 +285,10 @@ async function main(resources: Resources): Promise<void> {
     pids: { workerd: servers.ours.pid, sdk: servers.sdk.pid ?? -1, emulator: emulator.pid },
     warmupUpstream,
     phases,
+    floorReference,
     cold,
-    memoryMiB: memory,
-    bundles,
+    memoryTimeline,
+    bundle,
   }
   printReport(report)
   await mkdir(join(ROOT, 'reports'), { recursive: true })
@@ -274,4 +314,6 @@ try {
   process.exitCode = 1
 } finally {
   if (!interrupted) await resources.closeAll()
+  // Idle keep-alive sockets in fetch's pool would hold the process open for seconds more.
+  process.exit()
 }

@@ -21,6 +21,8 @@ export interface Segment {
   latency: LatencySummary
   /** Emulator requests during the segment, per route. */
   upstream: RouteCounters
+  /** TLS handshakes the emulator completed during the segment (new upstream connections). */
+  upstreamTlsHandshakes: number
   /** CPU time of the serving process (workerd, or the SDK's Node) during the segment. */
   serverCpuMs?: number
   emulatorCpuMs?: number
@@ -70,8 +72,16 @@ export interface BenchReport {
   /** What the warm-up cost upstream: the first Entra token and discovery live here. */
   warmupUpstream: PerContestant<RouteCounters>
   phases: PhaseResult[]
+  /** The floor phase against a Worker that only answers "ok" on the same Miniflare setup. */
+  floorReference?: {
+    latency: LatencySummary
+    requestsPerSecond: number
+    serverCpuMsPerRequest?: number
+    segments: Segment[]
+  }
   cold: ColdResult
-  /** Resident set size after the load phases; workerd's is the whole runtime, not one isolate. */
-  memoryMiB: PerContestant<{ rss: number; peak: number } | undefined>
-  bundles: (BundleSize | { error: string })[]
+  /** Resident set size (now and peak) after warm-up and after each phase; workerd's is the whole
+   * runtime with Miniflare's internal Workers, not one isolate. */
+  memoryTimeline: ({ after: string } & PerContestant<{ rss: number; peak: number } | undefined>)[]
+  bundle: BundleSize | { error: string }
 }
