@@ -28,6 +28,11 @@ export interface NegotiatorOptions {
   kv?: boolean
   /** Receives workerd's stdout and stderr (the negotiator's JSON log lines); default: dropped. */
   onLog?: (line: string) => void
+  /**
+   * Where the per-instance bundle folder is made; default `.wrangler/e2e`. Must lie inside the
+   * repository (see startNegotiator). The benchmark passes a folder it removes even on SIGINT.
+   */
+  workDirectory?: string
 }
 
 export interface RunningNegotiator {
@@ -74,7 +79,7 @@ function forwardLines(stream: NodeJS.ReadableStream, onLog: (line: string) => vo
 export async function startNegotiator(options: NegotiatorOptions): Promise<RunningNegotiator> {
   // Miniflare wants the script inside its modulesRoot (a path with `..` fails), so the bundle
   // goes under the repository; one folder per instance lets test files run in parallel.
-  const base = join(ROOT, '.wrangler', 'e2e')
+  const base = options.workDirectory ?? join(ROOT, '.wrangler', 'e2e')
   await mkdir(base, { recursive: true })
   const outdir = await mkdtemp(join(base, 'worker-'))
   const onLog = options.onLog
