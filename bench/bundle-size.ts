@@ -19,14 +19,26 @@ export interface BundleSize {
   wranglerSays?: string
 }
 
-/** Bundles with wrangler.toml's own settings (its `minify` included), as `npm run deploy` uploads. */
-export async function measureBundle(root: string): Promise<BundleSize> {
-  const outdir = await mkdtemp(join(tmpdir(), 'negotiator-bundle-'))
+/**
+ * Bundles with wrangler.toml's own settings (its `minify` included), as `npm run deploy` uploads,
+ * into `outdir` (an empty folder the caller owns and removes).
+ */
+export async function measureBundle(
+  root: string,
+  outdir: string,
+  signal: AbortSignal,
+): Promise<BundleSize> {
   const args = ['wrangler', 'deploy', '--dry-run', '--outdir', outdir]
   try {
-    const { stdout } = await run('npx', args, {
+    // wrangler's own script rather than npx: one process, which the abort signal really stops.
+    const cli = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+    const { stdout } = await run(process.execPath, [cli, ...args.slice(1)], {
       cwd: root,
       timeout: 60_000,
+      signal,
+      // At once: on SIGINT the process may exit right after, and a wrangler still writing would
+      // recreate the folder after it was removed.
+      killSignal: 'SIGKILL',
       // No banner (it checks the npm registry for updates), no telemetry: stay off the network.
       env: {
         ...process.env,
@@ -50,3 +62,5 @@ export async function measureBundle(root: string): Promise<BundleSize> {
     await rm(outdir, { recursive: true, force: true })
   }
 }
+
+export const bundleFolder = () => mkdtemp(join(tmpdir(), 'negotiator-bundle-'))

@@ -22,6 +22,8 @@ export interface StartChildOptions {
   timeoutMs?: number
   /** Open Node's IPC channel, for ask(). */
   ipc?: boolean
+  /** Aborting it while the child starts stops the child (it is not yet anyone's to stop). */
+  signal?: AbortSignal
 }
 
 /**
@@ -65,6 +67,8 @@ export async function startChild<T>(options: StartChildOptions): Promise<Child<T
       child.on('message', onMessage)
       child.send({ ...message, id })
     })
+  const onAbort = () => void stop(500)
+  options.signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const line = await firstLine(child, options.timeoutMs ?? 20_000)
     const ready = JSON.parse(line) as T
@@ -74,6 +78,8 @@ export async function startChild<T>(options: StartChildOptions): Promise<Child<T
     throw new Error(`${options.script} did not start: ${(error as Error).message}\n${stderr}`, {
       cause: error,
     })
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
   }
 }
 

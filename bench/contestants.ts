@@ -13,6 +13,7 @@ import type { SdkServerArgs, SdkServerReady } from './sdk-server'
 import type { ContestantName } from './types'
 
 export const HUB = 'chat'
+const removeFolder = (path: string) => rm(path, { recursive: true, force: true })
 // The same rights on both sides: our policy grants them, the SDK server asks for them.
 const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
 const POLICY = { hubs: { [HUB]: { roles: ROLES, groups: [] } } }
@@ -36,41 +37,73 @@ export async function startEmulatorProcess(
   resources: Resources,
 ): Promise<Child<EmulatorReady>> {
   const tlsDir = await mkdtemp(join(tmpdir(), 'negotiator-bench-tls-'))
-  resources.add(() => rm(tlsDir, { recursive: true, force: true }))
-  const emulator = await startChild<EmulatorReady>({
-    script: join(root, 'bench', 'emulator-process.ts'),
-    args: [tlsDir],
-    ipc: true,
-  })
-  resources.add(() => emulator.stop())
+  resources.addFolder(tlsDir, removeFolder)
+  const emulator = await resources.track(
+    startChild<EmulatorReady>({
+      script: join(root, 'bench', 'emulator-process.ts'),
+      args: [tlsDir],
+      ipc: true,
+      signal: resources.abort.signal,
+    }),
+  )
+  resources.add(
+    () => emulator.stop(),
+    () => emulator.process.kill('SIGKILL'),
+  )
   return emulator
 }
 
-/** Compiles sdk-server.ts to plain JS beside node_modules, so the SDK child runs without tsx. */
-async function compileSdkServer(root: string, resources: Resources): Promise<string> {
+/**
+ * This run's folder under the repository: the compiled SDK server needs node_modules beside it,
+ * and Miniflare wants the Worker bundle under its modulesRoot. Removed even on SIGINT.
+ */
+async function workFolder(root: string, resources: Resources): Promise<string> {
   const base = join(root, '.wrangler', 'bench')
   await mkdir(base, { recursive: true })
-  const outdir = await mkdtemp(join(base, 'sdk-'))
-  resources.add(() => rm(outdir, { recursive: true, force: true }))
-  const outfile = join(outdir, 'sdk-server.mjs')
-  await build({
-    entryPoints: [join(root, 'bench', 'sdk-server.ts')],
-    outfile,
-    bundle: true,
-    // The Azure packages load from node_modules as `npm install` + `node server.js` would.
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  })
+  const folder = await mkdtemp(join(base, 'run-'))
+  resources.addFolder(folder, removeFolder)
+  return folder
+}
+
+/** Compiles sdk-server.ts to plain JS, so the SDK child runs on Node without tsx. */
+async function compileSdkServer(
+  root: string,
+  workDirectory: string,
+  resources: Resources,
+): Promise<string> {
+  const outfile = join(workDirectory, 'sdk-server.mjs')
+  await resources.track(
+    build({
+      entryPoints: [join(root, 'bench', 'sdk-server.ts')],
+      outfile,
+      bundle: true,
+      // The Azure packages load from node_modules as `npm install` + `node server.js` would.
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+    }),
+  )
   return outfile
 }
 
+/**
+ * Like Promise.all for two starts, but waits for both before failing: a start still under way
+ * when its sibling fails must finish and register itself, or nobody would stop what it started.
+ */
+export async function settleBoth<A, B>(starts: [Promise<A>, Promise<B>]): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled(starts)
+  if (a.status === 'rejected') throw a.reason
+  if (b.status === 'rejected') throw b.reason
+  return [a.value, b.value]
+}
+
 export async function prepareStage(root: string, resources: Resources): Promise<Stage> {
-  const [emulator, sdkScript] = await Promise.all([
+  const workDirectory = await workFolder(root, resources)
+  const [emulator, sdkScript] = await settleBoth([
     startEmulatorProcess(root, resources),
-    compileSdkServer(root, resources),
+    compileSdkServer(root, workDirectory, resources),
   ])
   const { demo, caCertPem, caCertPath } = emulator.ready
   const app = demo.apps.ownerSecret
@@ -78,19 +111,22 @@ export async function prepareStage(root: string, resources: Resources): Promise<
   const ours = async (): Promise<Server> => {
     const before = new Set(childPids('workerd'))
     // workerd trusts the emulator's certificate as production trusts Azure's (protocols.test.ts).
-    const negotiator = await startNegotiator({
-      vars: {
-        AUTH_MODE: 'anonymous',
-        AZURE_TENANT_ID: demo.tenantId,
-        AZURE_CLIENT_ID: app.clientId,
-        AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-        AZURE_AUTHORITY_HOST: demo.authorityHost,
-        WEBPUBSUB_ENDPOINT: demo.endpoint,
-        WEBPUBSUB_HUBS: HUB,
-        POLICY,
-      },
-      trustedCertificates: [caCertPem],
-    })
+    const negotiator = await resources.track(
+      startNegotiator({
+        vars: {
+          AUTH_MODE: 'anonymous',
+          AZURE_TENANT_ID: demo.tenantId,
+          AZURE_CLIENT_ID: app.clientId,
+          AZURE_CLIENT_SECRET: app.clientSecret ?? '',
+          AZURE_AUTHORITY_HOST: demo.authorityHost,
+          WEBPUBSUB_ENDPOINT: demo.endpoint,
+          WEBPUBSUB_HUBS: HUB,
+          POLICY,
+        },
+        trustedCertificates: [caCertPem],
+        workDirectory,
+      }),
+    )
     const stop = resources.add(() => negotiator.dispose())
     const pid = childPids('workerd').find((candidate) => !before.has(candidate))
     return { url: negotiator.url, pid, stop }
@@ -106,13 +142,19 @@ export async function prepareStage(root: string, resources: Resources): Promise<
       hub: HUB,
       roles: ROLES,
     }
-    const child = await startChild<SdkServerReady>({
-      script: sdkScript,
-      args: [JSON.stringify(args)],
-      // The SDK refuses plain http, and Node reads extra CAs only at process start.
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath },
-    })
-    const stop = resources.add(() => child.stop())
+    const child = await resources.track(
+      startChild<SdkServerReady>({
+        script: sdkScript,
+        args: [JSON.stringify(args)],
+        // The SDK refuses plain http, and Node reads extra CAs only at process start.
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath },
+        signal: resources.abort.signal,
+      }),
+    )
+    const stop = resources.add(
+      () => child.stop(),
+      () => child.process.kill('SIGKILL'),
+    )
     return { url: child.ready.url, pid: child.pid, stop }
   }
 

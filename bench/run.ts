@@ -1,13 +1,13 @@
 // `npm run bench`: our negotiator in workerd vs. the official Azure SDK negotiator on Node, side by side, against one TLS emulator.
 // Flags: --quick (~20 s), --duration <s> per measured segment, --rounds <n>, --cold <n>.
 // Prints a table of medians and ratios (ours / SDK) and writes reports/bench.json.
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, release, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { measureBundle, type BundleSize } from './bundle-size'
-import { HUB, prepareStage, type Server } from './contestants'
+import { bundleFolder, measureBundle, type BundleSize } from './bundle-size'
+import { HUB, prepareStage, settleBoth, type Server } from './contestants'
 import type { EmulatorTlsStats } from './emulator-process'
 import { counterDelta, readCounters, type RouteCounters } from './emulator-control'
 import { runLoad, timeOne } from './load'
@@ -109,9 +109,11 @@ async function main(resources: Resources): Promise<void> {
   log(
     'starting the TLS emulator, our negotiator (workerd) and the SDK server; bundling with wrangler',
   )
-  const bundlePromise = measureBundle(ROOT).catch(
-    (error: Error): BundleSize | { error: string } => ({ error: error.message }),
-  )
+  const bundleDir = await bundleFolder()
+  resources.addFolder(bundleDir, (path) => rm(path, { recursive: true, force: true }))
+  const bundlePromise = resources
+    .track(measureBundle(ROOT, bundleDir, signal))
+    .catch((error: Error): BundleSize | { error: string } => ({ error: error.message }))
   const stage = await prepareStage(ROOT, resources)
   const emulator = stage.emulator
   const counters = () => readCounters(emulator.ready.url, emulator.ready.caCertPem)
@@ -124,7 +126,7 @@ async function main(resources: Resources): Promise<void> {
       ours: servers.ours.pid === undefined ? undefined : memoryMiB(servers.ours.pid),
       sdk: servers.sdk.pid === undefined ? undefined : memoryMiB(servers.sdk.pid),
     })
-  const [ours, sdk] = await Promise.all([stage.start.ours(), stage.start.sdk()])
+  const [ours, sdk] = await settleBoth([stage.start.ours(), stage.start.sdk()])
   const servers: PerContestant<Server> = { ours, sdk }
   // Started after ours: each workerd's pid is found as the one new child since the last start.
   const reference = await stage.startReference()
@@ -302,18 +304,26 @@ function difference(before: number | undefined, after: number | undefined): numb
 
 const resources = new Resources()
 let interrupted = false
-process.once('SIGINT', () => {
-  interrupted = true
-  console.error('\nSIGINT: stopping every server the bench started')
-  void resources.closeAll().finally(() => process.exit(130))
-})
+// `on`, not `once`: Miniflare's exit hook re-raises the signal (killing us before cleanup) when it
+// finds itself the only listener left, which a spent `once` listener would leave it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    console.error(`\n${signal}: stopping every server the bench started`)
+    // The run then ends on its own (every loop watches the abort signal) and exits in `finally`;
+    // this is the backstop should a start still be waiting on a child.
+    void resources.closeAll()
+    setTimeout(() => process.exit(130), 15_000).unref()
+  })
 try {
   await main(resources)
 } catch (error) {
-  console.error(error)
+  // After a signal, failures of requests to servers being stopped are expected noise.
+  if (!interrupted) console.error(error)
   process.exitCode = 1
 } finally {
-  if (!interrupted) await resources.closeAll()
+  await resources.closeAll()
   // Idle keep-alive sockets in fetch's pool would hold the process open for seconds more.
-  process.exit()
+  process.exit(interrupted ? 130 : undefined)
 }
