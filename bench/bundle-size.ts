@@ -52,7 +52,7 @@ export async function measureBundle(
     if (main === undefined) throw new Error(`no JavaScript in ${outdir}: ${files.join(', ')}`)
     const code = await readFile(join(outdir, main))
     return {
-      command: `npx ${args.join(' ').replace(outdir, '<tmp>')}`,
+      command: `${args.join(' ').replace(outdir, '<tmp>')}`,
       file: main,
       bytes: code.length,
       gzipBytes: gzipSync(code, { level: 9 }).length,

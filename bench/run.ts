@@ -80,7 +80,7 @@ function readOptions(): Options {
   }
   return {
     quick,
-    durationMs: Math.max(200, number(values.duration, quick ? 0.5 : 3, 'duration', 60) * 1000),
+    durationMs: Math.max(200, number(values.duration, quick ? 0.5 : 2.5, 'duration', 60) * 1000),
     rounds: Math.max(1, Math.round(number(values.rounds, quick ? 2 : 3, 'rounds', 20))),
     cold: Math.round(number(values.cold, quick ? 1 : 3, 'cold', 20)),
   }
