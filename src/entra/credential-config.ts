@@ -50,7 +50,7 @@ export function parseCertificatePem(
   }))
   if (blocks.length === 0) {
     report(
-      'is not PEM: expected a -----BEGIN PRIVATE KEY----- block and a -----BEGIN CERTIFICATE----- block',
+      'is not PEM: expected a "BEGIN PRIVATE KEY" (PKCS#8) block and a "BEGIN CERTIFICATE" block',
     )
     return undefined
   }
@@ -73,12 +73,12 @@ export function parseCertificatePem(
   const certificate = blocks.find((block) => block.label === 'CERTIFICATE')
   if (key === undefined) {
     report(
-      'has no -----BEGIN PRIVATE KEY----- (PKCS#8) block; the PEM must hold the key and the certificate',
+      'has no "BEGIN PRIVATE KEY" (PKCS#8) block; the PEM must hold the key and the certificate',
     )
   }
   if (certificate === undefined) {
     report(
-      'has no -----BEGIN CERTIFICATE----- block; append the certificate to the key ' +
+      'has no "BEGIN CERTIFICATE" block; append the certificate to the key ' +
         '(e.g. `cat key.pkcs8.pem cert.pem`), Entra identifies the key by the certificate thumbprint',
     )
   }
@@ -89,6 +89,12 @@ export function parseCertificatePem(
     report('contains a PEM block whose body is not valid base64')
     return undefined
   }
-  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${key.body.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----`
+  const privateKeyPem = pemBlock('PRIVATE KEY', key.body)
   return { kind: 'certificate', privateKeyPem, privateKeyDer, certificateDer }
+}
+
+/** Re-wraps a base64 body at 64 columns, the exact PEM form jose's importPKCS8 expects. */
+function pemBlock(label: string, base64Body: string): string {
+  const lines = base64Body.match(/.{1,64}/g) ?? []
+  return [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`].join('\n')
 }

@@ -32,7 +32,7 @@ describe('entra/credential-config parseCertificatePem', () => {
 
   it('asks for the certificate when only a key is given', () => {
     const { problems } = parse(KEY)
-    expect(problems).toEqual([expect.stringContaining('no -----BEGIN CERTIFICATE-----')])
+    expect(problems).toEqual([expect.stringContaining('no "BEGIN CERTIFICATE" block')])
   })
 
   it('rejects text that is not PEM and encrypted keys', () => {
