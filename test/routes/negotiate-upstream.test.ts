@@ -74,6 +74,16 @@ describe('routes/negotiate against Entra failures', () => {
     })
   })
 
+  it('explains a certificate assertion refused for clock skew (AADSTS700024)', async () => {
+    const h = await createHarness({ app: 'ownerCertificate', vars: freshKv() })
+    h.advance(60 * 60_000) // the Worker's clock runs an hour ahead of Entra's
+    const response = await h.request('/negotiate')
+    expect(response.status).toBe(502)
+    const problem = await problemOf(response)
+    expect(problem).toMatchObject({ code: 'entra_assertion_invalid', upstream: { aadsts: 700024 } })
+    expect(problem.detail).toContain('clock skew')
+  })
+
   it('remembers a rejected credential for 30 s instead of asking Entra again', async () => {
     const h = await createHarness({ vars: { AZURE_CLIENT_SECRET: 'wrong-secret', ...freshKv() } })
     for (let i = 0; i < 4; i++) expect((await h.request('/negotiate')).status).toBe(502)
