@@ -1,4 +1,5 @@
-// AES-GCM keys for the KV token cache and the base64url helpers its value format needs.
+// AES-GCM keys for the KV token cache: imported from TOKEN_CACHE_KEY or derived with HKDF.
+import { decodeBase64 } from '../lib/base64'
 
 const AES_KEY_BYTES = 32
 
@@ -43,26 +44,4 @@ export async function deriveCacheKey(material: Uint8Array): Promise<CryptoKey> {
     false,
     ['encrypt', 'decrypt'],
   )
-}
-
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/
-
-/** Standard or url-safe base64, padding optional; undefined when malformed. */
-export function decodeBase64(text: string): Uint8Array | undefined {
-  if (!BASE64.test(text)) return undefined
-  const standard = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/')
-  if (standard.length % 4 === 1) return undefined
-  try {
-    const binary = atob(standard.padEnd(Math.ceil(standard.length / 4) * 4, '='))
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0))
-  } catch {
-    return undefined
-  }
-}
-
-/** Unpadded base64url (RFC 4648 §5), safe in a KV value delimited by dots. */
-export function encodeBase64Url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

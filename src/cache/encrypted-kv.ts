@@ -15,7 +15,8 @@
 // reads as null: a cache miss, never an error, so a rotated key or a format change only costs a
 // refresh. KV's own failures are thrown: whether to fall through is the caller's decision.
 // Values are never logged, not even on failure.
-import { decodeBase64, deriveCacheKey, encodeBase64Url, importCacheKey } from './crypto'
+import { decodeBase64, encodeBase64Url } from '../lib/base64'
+import { deriveCacheKey, importCacheKey } from './crypto'
 
 export { deriveCacheKey, importCacheKey }
 
