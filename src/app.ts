@@ -71,6 +71,8 @@ export function createApp(options: AppOptions = {}) {
   const now = options.now ?? systemNow
   const sleep = options.sleep ?? systemSleep
   const writeLog = options.writeLog ?? ((line: string) => console.log(line))
+  // Wrapped rather than referenced: a detached global fetch is an illegal invocation on Workers.
+  const upstreamFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init))
   // Module scope in production (index.ts creates one app per isolate): the first-level cache.
   const memory = createMemoryCache<EntraToken>()
   let cached: { env: object; values: unknown[]; state: RuntimeState } | undefined
@@ -122,14 +124,14 @@ export function createApp(options: AppOptions = {}) {
       cacheKey,
       memory,
       kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: upstreamFetch,
       now,
       sleep,
       log: ({ event, ...fields }) => log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
     })
     const callerLog = createLogger({ component: 'caller' }, writeLog)
     const caller = await createCallerVerifier(config.auth, {
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: upstreamFetch,
       now,
       kv: kvBinding,
       log: (event, fields) => callerLog('warn', event, fields),
@@ -148,7 +150,7 @@ export function createApp(options: AppOptions = {}) {
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
         cors: corsMiddleware(config),
         kvBound: kvBinding !== undefined,
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+        fetch: upstreamFetch,
         now,
         sleep,
         upstreamDeadlineMs: options.upstreamDeadlineMs ?? 5_000,

@@ -2,6 +2,7 @@
 import { AUTH_VARIABLES, parseAuthConfig, type AuthConfig } from './caller/auth-config'
 import { parsePolicy, type Policy } from './caller/policy'
 import { parseCredential, type CredentialConfig } from './entra/credential-config'
+import { NegotiatorError } from './errors'
 import { decodeBase64 } from './lib/base64'
 
 /** The hub-name rule of the Web PubSub data plane (SPEC §4). */
@@ -244,4 +245,12 @@ function parseHttpsOrigin(
 
 function base64Length(value: string): number {
   return decodeBase64(value)?.length ?? -1
+}
+
+/** The error /negotiate and /readyz answer while the configuration is broken. */
+export function configInvalid(problems: ConfigProblem[]): NegotiatorError {
+  return new NegotiatorError('config_invalid', {
+    detail: `The negotiator's configuration has ${problems.length} problem(s); fix them and redeploy.`,
+    extensions: { problems },
+  })
 }

@@ -28,6 +28,8 @@ export interface LayeredTokenCacheOptions<T extends ExpiringToken> {
   load: (deadlineMs: number) => Promise<T>
   /** Failures that will not heal on retry; remembered for `negativeTtlMs`. */
   isPermanentFailure: (error: unknown) => boolean
+  /** What a request throws when it gives up waiting for another request's load. */
+  waitTimeoutError: () => unknown
   negativeTtlMs?: number
   now: Now
   sleep: Sleep
@@ -180,7 +182,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         // Someone else in this isolate is loading: wait for its settled value, never its promise.
         seenLease = slot.lease?.id ?? seenLease
         if (at + pollMs >= deadlineMs) {
-          throw new TokenWaitTimeoutError()
+          throw options.waitTimeoutError()
         }
         await sleep(pollMs)
         pollMs = Math.min(pollMs * 2, 25)
@@ -211,14 +213,6 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       await writeKv(token)
       return 'refreshed'
     },
-  }
-}
-
-/** Thrown when a request gave up waiting for another request's load; mapped to a 503 upstream. */
-export class TokenWaitTimeoutError extends Error {
-  constructor() {
-    super('Timed out waiting for a token being fetched by another request')
-    this.name = 'TokenWaitTimeoutError'
   }
 }
 

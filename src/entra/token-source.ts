@@ -63,6 +63,11 @@ export function createEntraTokenSource(options: EntraTokenSourceOptions): EntraT
     log: options.log,
     isPermanentFailure: (error) =>
       error instanceof NegotiatorError && isPermanentEntraFailure(error),
+    waitTimeoutError: () =>
+      new NegotiatorError('entra_unavailable', {
+        detail: 'Timed out waiting for an Entra token another request is fetching; retry shortly.',
+        upstream: { service: 'entra' },
+      }),
     load: async (deadlineMs) => {
       const startedAtMs = now()
       const token = await requestEntraToken(config, credential, {

@@ -1,7 +1,7 @@
 // Liveness (never touches upstreams) and readiness (configuration valid and an Entra token at hand).
 import { Hono } from 'hono'
 import type { AppEnv } from '../app'
-import { NegotiatorError } from '../errors'
+import { configInvalid } from '../config'
 import { problemResponse, toNegotiatorError } from '../http/problem'
 
 export const healthRoutes = new Hono<AppEnv>()
@@ -40,10 +40,3 @@ healthRoutes.get('/readyz', async (c) => {
     return problemResponse(toNegotiatorError(error), c.get('requestId'), { status: 503 })
   }
 })
-
-export function configInvalid(problems: { variable: string; problem: string }[]): NegotiatorError {
-  return new NegotiatorError('config_invalid', {
-    detail: `The negotiator's configuration has ${problems.length} problem(s); fix them and redeploy.`,
-    extensions: { problems },
-  })
-}

@@ -5,9 +5,9 @@ import type { AppEnv } from '../app'
 import { identifyCaller } from '../caller/identify'
 import { decide } from '../caller/grant'
 import { enforceRateLimit, rateLimitKey } from '../caller/rate-limit'
+import { configInvalid } from '../config'
 import { NegotiatorError } from '../errors'
 import { issueClientAccess } from '../webpubsub/issue-access'
-import { configInvalid } from './health'
 import { readNegotiateRequest } from './negotiate-request'
 
 export const negotiateRoutes = new Hono<AppEnv>()

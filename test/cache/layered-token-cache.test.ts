@@ -48,13 +48,14 @@ async function build(
       return setup.loader(deadlineMs)
     },
     isPermanentFailure: (error) => error instanceof PermanentError,
+    waitTimeoutError: () => new Error('gave up waiting'),
     now: () => setup.nowMs,
     sleep: systemSleep,
     log: (event) => events.push(event.event),
   })
-  const get = (rejectedToken?: string) =>
+  const get = (rejectedToken?: string, budgetMs = 5000) =>
     cache.get({
-      deadlineMs: setup.nowMs + 5000,
+      deadlineMs: setup.nowMs + budgetMs,
       waitUntil: (p) => background.push(p),
       rejectedToken,
     })
@@ -152,6 +153,34 @@ describe('cache/token-cache', () => {
     const results = await Promise.allSettled([t.get(), t.get(), t.get()])
     expect(results.every((r) => r.status === 'rejected')).toBe(true)
     expect(t.setup.loads).toBe(1)
+  })
+
+  it("gives up waiting for another request's load at its own deadline", async () => {
+    const t = await build()
+    let release: () => void = () => undefined
+    t.setup.loader = async () => {
+      await new Promise<void>((resolve) => (release = resolve))
+      return tokenAt(t.setup.nowMs, 'slow')
+    }
+    const leader = t.get(undefined, 60_000)
+    const waiter = t.get(undefined, 100)
+    setTimeout(() => (t.setup.nowMs += 200), 20)
+    await expect(waiter).rejects.toThrow('gave up waiting')
+    expect(t.setup.loads).toBe(1)
+    release()
+    expect((await leader).token.accessToken).toBe('slow')
+  })
+
+  it('loads again when a lagging KV read still misses a token another isolate just wrote', async () => {
+    const t = await build()
+    t.kv.readLagMs = 10_000
+    await t.get()
+    await t.settle()
+    const lagging = await build({ kv: t.kv })
+    lagging.setup.nowMs = t.setup.nowMs
+    const result = await lagging.get()
+    expect(result.source).toBe('fetch')
+    expect(lagging.setup.loads).toBe(1)
   })
 
   it('lets a new isolate start from KV without loading', async () => {
