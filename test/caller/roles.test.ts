@@ -41,13 +41,10 @@ describe('caller/roles', () => {
     expect(matchesGroupPattern(pattern, group)).toBe(expected)
   })
 
-  it('stays fast on a hostile name (no backtracking)', () => {
-    const pattern = '*a*a*a*a*b'
-    const name = 'a'.repeat(1024)
-    const started = performance.now()
-    expect(matchesGroupPattern(pattern, name)).toBe(false)
-    // A backtracking matcher takes minutes here; this is a correctness guard, not a benchmark.
-    expect(performance.now() - started).toBeLessThan(2000)
+  it('answers a hostile name without backtracking', () => {
+    // A backtracking matcher would not finish here within the test timeout; no clock is read.
+    expect(matchesGroupPattern('*a*a*a*a*b', 'a'.repeat(1024))).toBe(false)
+    expect(matchesGroupPattern('*a*a*a*a*b', `${'a'.repeat(1024)}b`)).toBe(true)
   })
 
   it('escapes values so they stay literal inside patterns', () => {
