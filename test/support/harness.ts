@@ -12,6 +12,8 @@ export interface HarnessOptions {
   /** Sleep advances the fake clock at once instead of waiting (for retry tests). */
   instantSleep?: boolean
   upstreamDeadlineMs?: number
+  /** Replaces the Worker's outbound fetch, e.g. to count or fail upstream calls. */
+  fetch?: typeof fetch
 }
 
 export interface Harness {
@@ -48,6 +50,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     writeLog: (line) => logs.push(line),
     upstreamDeadlineMs: options.upstreamDeadlineMs,
+    fetch: options.fetch,
   })
   const env: Record<string, unknown> = {
     AUTH_MODE: 'anonymous',
