@@ -1,7 +1,8 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
-import { Hono, type MiddlewareHandler } from 'hono'
-import { requestId, type RequestIdVariables } from 'hono/request-id'
-import { timing, type TimingVariables } from 'hono/timing'
+import { Hono } from 'hono'
+import { requestId } from 'hono/request-id'
+import { timing } from 'hono/timing'
+import type { AppEnv, RuntimeState } from './app-env'
 import {
   createEncryptedKv,
   deriveCacheKey,
@@ -10,20 +11,16 @@ import {
 } from './cache/encrypted-kv'
 import { createMemoryCache } from './cache/memory'
 import type { RateLimiter } from './caller/rate-limit'
-import { createCallerVerifier, type CallerVerifier } from './caller/verifier'
-import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from './config'
+import { createCallerVerifier } from './caller/verifier'
+import { CONFIG_VARIABLES, parseConfig } from './config'
 import type { EntraToken } from './entra/client-credentials'
 import { prepareCredential } from './entra/credential'
-import {
-  createEntraTokenSource,
-  entraTokenCacheKey,
-  type EntraTokenSource,
-} from './entra/token-source'
+import { createEntraTokenSource, entraTokenCacheKey } from './entra/token-source'
 import { NegotiatorError } from './errors'
 import { allowedOrigin, corsMiddleware } from './http/cors'
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
-import { createLogger, type Logger } from './lib/log'
+import { createLogger } from './lib/log'
 import { demoRoutes } from './routes/demo'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
@@ -36,35 +33,6 @@ export interface AppOptions {
   writeLog?: (line: string) => void
   /** Budget for all upstream work of one request, in ms. */
   upstreamDeadlineMs?: number
-}
-
-/** Everything a request needs, built once per isolate from Env. */
-export interface Runtime {
-  config: Config
-  tokens: EntraTokenSource
-  /** Undefined in anonymous mode. */
-  caller: CallerVerifier | undefined
-  /** The RATE_LIMITER binding, when bound. */
-  rateLimiter: RateLimiter | undefined
-  cors: MiddlewareHandler
-  kvBound: boolean
-  fetch: typeof fetch
-  now: Now
-  sleep: Sleep
-  upstreamDeadlineMs: number
-  writeLog: (line: string) => void
-}
-
-export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problems: ConfigProblem[] }
-
-export type AppEnv = {
-  Bindings: Record<string, unknown>
-  Variables: RequestIdVariables &
-    TimingVariables & {
-      runtime: RuntimeState
-      log: Logger
-      waitUntil: (promise: Promise<unknown>) => void
-    }
 }
 
 export function createApp(options: AppOptions = {}) {

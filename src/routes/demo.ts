@@ -1,6 +1,6 @@
 // GET /demo and /demo/*: the demo chat page from the ASSETS binding, only when DEMO_PAGE is "on".
 import { Hono, type Context } from 'hono'
-import type { AppEnv } from '../app'
+import type { AppEnv } from '../app-env'
 import { NegotiatorError } from '../errors'
 
 export const demoRoutes = new Hono<AppEnv>()

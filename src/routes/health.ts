@@ -1,6 +1,6 @@
 // Liveness (never touches upstreams) and readiness (configuration valid and an Entra token at hand).
 import { Hono } from 'hono'
-import type { AppEnv } from '../app'
+import type { AppEnv } from '../app-env'
 import { configInvalid } from '../config'
 import { problemResponse, toNegotiatorError } from '../http/problem'
 

@@ -1,7 +1,7 @@
 // GET|POST /negotiate: validates the request, decides the identity, and issues a client access URL.
 import { Hono, type Context } from 'hono'
 import { setMetric } from 'hono/timing'
-import type { AppEnv } from '../app'
+import type { AppEnv } from '../app-env'
 import { identifyCaller } from '../caller/identify'
 import { decide } from '../caller/grant'
 import { enforceRateLimit, rateLimitKey } from '../caller/rate-limit'

@@ -1,0 +1,39 @@
+// The Hono context types shared by app.ts and the routes, kept apart so neither imports the other.
+import type { MiddlewareHandler } from 'hono'
+import type { RequestIdVariables } from 'hono/request-id'
+import type { TimingVariables } from 'hono/timing'
+import type { RateLimiter } from './caller/rate-limit'
+import type { CallerVerifier } from './caller/verifier'
+import type { Config, ConfigProblem } from './config'
+import type { EntraTokenSource } from './entra/token-source'
+import type { Now, Sleep } from './lib/clock'
+import type { Logger } from './lib/log'
+
+/** Everything a request needs, built once per isolate from Env. */
+export interface Runtime {
+  config: Config
+  tokens: EntraTokenSource
+  /** Undefined in anonymous mode. */
+  caller: CallerVerifier | undefined
+  /** The RATE_LIMITER binding, when bound. */
+  rateLimiter: RateLimiter | undefined
+  cors: MiddlewareHandler
+  kvBound: boolean
+  fetch: typeof fetch
+  now: Now
+  sleep: Sleep
+  upstreamDeadlineMs: number
+  writeLog: (line: string) => void
+}
+
+export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problems: ConfigProblem[] }
+
+export type AppEnv = {
+  Bindings: Record<string, unknown>
+  Variables: RequestIdVariables &
+    TimingVariables & {
+      runtime: RuntimeState
+      log: Logger
+      waitUntil: (promise: Promise<unknown>) => void
+    }
+}
