@@ -35,6 +35,8 @@ export interface Config {
   readonly corsCredentials: boolean
   /** Must equal the RATE_LIMITER binding's period; it becomes Retry-After on a 429. */
   readonly rateLimitPeriodSeconds: number
+  /** MAX_REQUESTED_GROUPS: how many `group` values one negotiation may ask for. */
+  readonly maxRequestedGroups: number
   /** TOKEN_CACHE_KEY (base64 of 32 bytes), or undefined to derive one from the credential. */
   readonly cacheKeyBase64: string | undefined
 }
@@ -62,12 +64,15 @@ export const CONFIG_VARIABLES = [
   'POLICY',
   'CORS_ORIGINS',
   'RATE_LIMIT_PERIOD_SECONDS',
+  'MAX_REQUESTED_GROUPS',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Entra also accepts a verified domain name in place of the tenant id. */
 const TENANT_DOMAIN = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+$/i
 const MAX_TOKEN_TTL_MINUTES = 24 * 60
+/** A URL with more groups than this risks the request-line limits of proxies (about 8 KiB). */
+const MAX_REQUESTED_GROUPS_LIMIT = 100
 
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const problems: ConfigProblem[] = []
@@ -198,6 +203,15 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     )
   }
 
+  const maxGroupsRaw = text('MAX_REQUESTED_GROUPS') ?? '20'
+  const maxRequestedGroups = Number(maxGroupsRaw)
+  if (!/^\d+$/.test(maxGroupsRaw) || maxRequestedGroups > MAX_REQUESTED_GROUPS_LIMIT) {
+    report(
+      'MAX_REQUESTED_GROUPS',
+      `must be a whole number from 0 to ${MAX_REQUESTED_GROUPS_LIMIT} (default 20)`,
+    )
+  }
+
   if (problems.length > 0 || credential === undefined) return { ok: false, problems }
   const config: Config = {
     auth,
@@ -214,6 +228,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     corsOrigins,
     corsCredentials,
     rateLimitPeriodSeconds: Number(periodRaw),
+    maxRequestedGroups,
     cacheKeyBase64,
   }
   return { ok: true, config: Object.freeze(config) }

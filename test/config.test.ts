@@ -174,4 +174,16 @@ describe('config', () => {
     const result = parseConfig({ ...base, TOKEN_CACHE_KEY: key })
     expect(result.ok && result.config.cacheKeyBase64).toBe(key)
   })
+
+  it('bounds MAX_REQUESTED_GROUPS (default 20)', () => {
+    const defaults = parseConfig(base)
+    expect(defaults.ok && defaults.config.maxRequestedGroups).toBe(20)
+    const set = parseConfig({ ...base, MAX_REQUESTED_GROUPS: '3' })
+    expect(set.ok && set.config.maxRequestedGroups).toBe(3)
+    for (const bad of ['-1', '2.5', 'many', '101']) {
+      expect(problemsOf({ ...base, MAX_REQUESTED_GROUPS: bad })[0]?.variable).toBe(
+        'MAX_REQUESTED_GROUPS',
+      )
+    }
+  })
 })

@@ -1,6 +1,7 @@
 // Reads and validates what a /negotiate caller may ask for: hub, protocol, groups and lifetime.
 import type { Config } from '../config'
 import { HUB_NAME_PATTERN } from '../config'
+import { groupNameProblem } from '../caller/roles'
 import { NegotiatorError } from '../errors'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
 
@@ -25,15 +26,62 @@ export interface IncomingRequest {
 
 type Params = Map<string, string[]>
 
+/** Far more than a negotiation needs; bounds the work a request full of junk parameters costs. */
+const MAX_PARAMETERS = 100
+
 const invalid = (detail: string): NegotiatorError =>
   new NegotiatorError('parameter_invalid', { detail })
 
+/**
+ * True when a string holds no lone UTF-16 surrogate. Such a string cannot be encoded as UTF-8:
+ * URLSearchParams and TextEncoder silently turn it into U+FFFD, so two different names would reach
+ * Web PubSub as one.
+ */
+export function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text)
+}
+
+/**
+ * Splits `a=1&b=2` (a query string or a form body) strictly: a broken percent-escape or bytes that
+ * are not UTF-8 are refused, where URLSearchParams would silently substitute U+FFFD.
+ */
+function parseUrlEncoded(text: string, where: string, add: (key: string, value: string) => void) {
+  if (text === '') return
+  for (const pair of text.split('&')) {
+    if (pair === '') continue
+    const at = pair.indexOf('=')
+    const rawKey = at === -1 ? pair : pair.slice(0, at)
+    const rawValue = at === -1 ? '' : pair.slice(at + 1)
+    let key: string
+    let value: string
+    try {
+      key = decodeURIComponent(rawKey.replace(/\+/g, ' '))
+      value = decodeURIComponent(rawValue.replace(/\+/g, ' '))
+    } catch {
+      throw invalid(`The ${where} has a broken percent-escape or bytes that are not UTF-8.`)
+    }
+    add(key, value)
+  }
+}
+
 async function readParams(request: IncomingRequest): Promise<Params> {
   const params: Params = new Map()
+  let count = 0
   const add = (key: string, value: string): void => {
-    params.set(key, [...(params.get(key) ?? []), value])
+    if (++count > MAX_PARAMETERS) throw invalid(`More than ${MAX_PARAMETERS} parameters.`)
+    if (!isWellFormed(key) || !isWellFormed(value)) {
+      throw invalid('A parameter holds a lone UTF-16 surrogate, which is not valid Unicode.')
+    }
+    const values = params.get(key)
+    if (values === undefined) params.set(key, [value])
+    else values.push(value)
   }
-  for (const [key, value] of new URL(request.url).searchParams) add(key, value)
+  const url = request.url
+  const queryAt = url.indexOf('?')
+  if (queryAt !== -1) {
+    const hashAt = url.indexOf('#', queryAt)
+    parseUrlEncoded(url.slice(queryAt + 1, hashAt === -1 ? undefined : hashAt), 'query string', add)
+  }
   if (request.method !== 'POST') return params
 
   const tooLarge = invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
@@ -56,16 +104,22 @@ async function readParams(request: IncomingRequest): Promise<Params> {
       // Repeatable fields may come as a list: {"group": ["room.a", "room.b"]}.
       const values = Array.isArray(value) ? value : [value]
       if (!values.every((item) => typeof item === 'string')) {
-        throw invalid(`"${key.slice(0, 40)}" must be a string or a list of strings.`)
+        throw invalid(`"${printable(key)}" must be a string or a list of strings.`)
       }
       for (const item of values) add(key, item as string)
     }
   } else if (type === 'application/x-www-form-urlencoded') {
-    for (const [key, value] of new URLSearchParams(text)) add(key, value)
+    parseUrlEncoded(text, 'form body', add)
   } else {
     throw invalid('Send parameters in the query string, as JSON, or as a form.')
   }
   return params
+}
+
+/** A caller-chosen name made safe to quote in a problem detail: short, no control characters. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.slice(0, 40).replace(/[\u0000-\u001f\u007f]/g, '?')
 }
 
 function single(params: Params, name: string): string | undefined {
@@ -84,7 +138,7 @@ export async function readNegotiateRequest(
   for (const name of params.keys()) {
     if (NOT_ALLOWED.includes(name.toLowerCase())) {
       throw new NegotiatorError('parameter_not_allowed', {
-        detail: `"${name.slice(0, 40)}" cannot be chosen by the caller: identity and permissions come from the negotiator's policy.`,
+        detail: `"${printable(name)}" cannot be chosen by the caller: identity and permissions come from the negotiator's policy.`,
       })
     }
   }
@@ -119,10 +173,22 @@ export async function readNegotiateRequest(
   if (minutesParam !== undefined && !/^\d{1,4}$/.test(minutesParam)) {
     throw invalid('"minutesToExpire" must be a whole number of minutes.')
   }
+  const groups = params.get('group') ?? []
+  // Counted before anything else is done with them: each one lengthens the Auth API URL and the
+  // client token, and past a few dozen they no longer fit in a URL (use a wildcard role instead).
+  if (groups.length > config.maxRequestedGroups) {
+    throw invalid(
+      `At most ${config.maxRequestedGroups} "group" values may be requested at once (got ${groups.length}).`,
+    )
+  }
+  for (const group of groups) {
+    const problem = groupNameProblem(group)
+    if (problem !== undefined) throw invalid(`"group" ${problem}.`)
+  }
   return {
     hub,
     protocol,
-    groups: params.get('group') ?? [],
+    groups,
     minutesToExpire: minutesParam === undefined ? undefined : Number(minutesParam),
   }
 }

@@ -3,16 +3,36 @@ import { Hono, type Context } from 'hono'
 import { setMetric } from 'hono/timing'
 import type { AppEnv } from '../app-env'
 import { identifyCaller } from '../caller/identify'
-import { decide } from '../caller/grant'
+import { decide, type Decision } from '../caller/grant'
+import { estimateUrlLength, SAFE_URL_LENGTH } from '../caller/policy'
 import { enforceRateLimit, rateLimitKey } from '../caller/rate-limit'
 import { configInvalid } from '../config'
 import { NegotiatorError } from '../errors'
+import { clientTypeFor, type ClientProtocol } from '../webpubsub/client-url'
+import { generateTokenUrl } from '../webpubsub/generate-token'
 import { issueClientAccess } from '../webpubsub/issue-access'
 import { readNegotiateRequest } from './negotiate-request'
 
 export const negotiateRoutes = new Hono<AppEnv>()
 
+/** RFC 9110 §15.5.6: a 405 names the methods the resource supports. */
+const ALLOW = 'GET, POST, OPTIONS'
+
+const methodNotAllowed = (method: string): NegotiatorError =>
+  new NegotiatorError('method_not_allowed', {
+    detail: `${method.slice(0, 20)} is not supported on /negotiate; use GET or POST.`,
+    headers: { allow: ALLOW },
+  })
+
+/**
+ * The Auth API URL grows with every role and group; far past this, front ends refuse the request
+ * line (commonly 8 KiB) and the caller would get a 502 for asking too much.
+ */
+const MAX_AUTH_API_URL_LENGTH = 8000
+
 async function negotiate(c: Context<AppEnv>) {
+  // Hono answers HEAD with the GET handler minus the body; a HEAD must not mint a token.
+  if (c.req.method === 'HEAD') throw methodNotAllowed('HEAD')
   const state = c.get('runtime')
   if (!state.ok) throw configInvalid(state.problems)
   const { runtime } = state
@@ -40,6 +60,7 @@ async function negotiate(c: Context<AppEnv>) {
   const hubPolicy = config.policy.hubs[hub.toLowerCase()]
   if (hubPolicy === undefined) throw new Error(`no policy for allowed hub ${hub}`)
   const grant = decide(hubPolicy, identity, { groups, ttlMinutes: minutesToExpire })
+  checkUrlLengths(config.endpoint, hub, protocol, userId, grant, groups.length)
   const log = c.get('log')
   const access = await issueClientAccess(
     {
@@ -86,8 +107,45 @@ async function negotiate(c: Context<AppEnv>) {
   })
 }
 
+/**
+ * Refuses a grant whose Auth API URL or client URL would be too long, before any upstream call:
+ * the caller asked for too many or too long groups (or a claim rendered into a very long name).
+ */
+function checkUrlLengths(
+  endpoint: string,
+  hub: string,
+  protocol: ClientProtocol,
+  userId: string,
+  grant: Decision,
+  requestedGroups: number,
+): void {
+  const authApiUrl = generateTokenUrl({
+    endpoint,
+    hub,
+    userId,
+    roles: grant.roles,
+    groups: grant.groups,
+    minutesToExpire: grant.minutesToExpire,
+    clientType: clientTypeFor(protocol),
+  })
+  const clientUrlLength = estimateUrlLength(endpoint, hub, grant)
+  if (authApiUrl.length <= MAX_AUTH_API_URL_LENGTH && clientUrlLength <= SAFE_URL_LENGTH) return
+  if (requestedGroups === 0) {
+    // The policy alone fits (checked at start-up), so a claim rendered into a very long name.
+    throw new NegotiatorError('caller_claims_unusable', {
+      detail: "The caller's claims make the granted roles and groups too long for a client URL.",
+    })
+  }
+  throw new NegotiatorError('parameter_invalid', {
+    detail:
+      `The groups asked for would make a client URL of about ${clientUrlLength} characters ` +
+      `(at most ${SAFE_URL_LENGTH}); ask for fewer or shorter groups.`,
+  })
+}
+
 negotiateRoutes.get('/negotiate', negotiate)
 negotiateRoutes.post('/negotiate', negotiate)
-negotiateRoutes.on(['PUT', 'PATCH', 'DELETE'], '/negotiate', () => {
-  throw new NegotiatorError('method_not_allowed', { detail: 'Use GET or POST.' })
+// OPTIONS never gets here: the CORS middleware answers it (a preflight) first.
+negotiateRoutes.all('/negotiate', (c) => {
+  throw methodNotAllowed(c.req.method)
 })
