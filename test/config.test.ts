@@ -169,10 +169,16 @@ describe('config', () => {
     expect(ok.ok && ok.config.tokenTtlMinutes).toBe(15)
   })
 
-  it('accepts a 32-byte TOKEN_CACHE_KEY', () => {
-    const key = btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))
-    const result = parseConfig({ ...base, TOKEN_CACHE_KEY: key })
-    expect(result.ok && result.config.cacheKeyBase64).toBe(key)
+  it('accepts a TOKEN_CACHE_KEY of exactly 32 bytes and refuses others without echoing them', () => {
+    const keyOf = (bytes: number) => btoa(String.fromCharCode(...new Uint8Array(bytes).fill(7)))
+    expect(parseConfig({ ...base, TOKEN_CACHE_KEY: keyOf(32) }).ok).toBe(true)
+    for (const bad of [keyOf(31), keyOf(33), 'not base64!', `${keyOf(32)}@`]) {
+      const problems = problemsOf({ ...base, TOKEN_CACHE_KEY: bad })
+      expect(problems).toEqual([
+        { variable: 'TOKEN_CACHE_KEY', problem: expect.stringContaining('32 random bytes') },
+      ])
+      expect(JSON.stringify(problems)).not.toContain(bad)
+    }
   })
 
   it('bounds MAX_REQUESTED_GROUPS (default 20)', () => {

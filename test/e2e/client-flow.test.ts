@@ -242,9 +242,8 @@ describe('e2e: official client through the negotiator', () => {
     const bobId = bob.negotiations[0]!.userId
     const openedBefore = emulator.clientService.counters().connectionsOpened
 
-    const disconnected = new Promise<void>((resolve) =>
-      bob.client.on('disconnected', () => resolve()),
-    )
+    let disconnections = 0
+    bob.client.on('disconnected', () => disconnections++)
     const bobSockets = [...(socketsByUser.get(bobId) ?? [])]
     expect(bobSockets).toHaveLength(1)
     // As a network failure would: no close frame either way.
@@ -261,10 +260,9 @@ describe('e2e: official client through the negotiator', () => {
     // A resume keeps the connection: no second `connected`, no new connection at the service.
     expect(bob.connected).toHaveLength(1)
     expect(emulator.clientService.counters().connectionsOpened).toBe(openedBefore)
-    await Promise.race([
-      disconnected.then(() => expect.unreachable('a resume is not a disconnection')),
-      new Promise((resolve) => setTimeout(resolve, 100)),
-    ])
+    // The client reports a disconnection before it gives up on a connection; the message above
+    // arrived over the resumed one, so any such event has already fired by now.
+    expect(disconnections).toBe(0)
   })
 
   it('negotiates a fresh token when the client starts again after stop()', async () => {
