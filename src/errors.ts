@@ -91,3 +91,18 @@ export class NegotiatorError extends Error {
 export function isNegotiatorError(value: unknown): value is NegotiatorError {
   return value instanceof NegotiatorError
 }
+
+/**
+ * The same failure, told again later: same code, detail and upstream, with `Retry-After` set to
+ * the time left. Used when the negotiator remembers a failure instead of asking the upstream again.
+ */
+export function withRetryAfter(error: NegotiatorError, retryAfterSeconds: number): NegotiatorError {
+  return new NegotiatorError(error.code, {
+    detail: error.detail,
+    upstream: error.upstream,
+    retryAfterSeconds,
+    extensions: error.extensions,
+    headers: error.headers,
+    cause: error,
+  })
+}

@@ -11,8 +11,15 @@ export interface MemorySlot<T> {
   lease?: { id: number; untilMs: number }
   /** The outcome of the last lease that failed, so waiters can report it instead of retrying. */
   failure?: { leaseId: number; error: unknown }
-  /** A permanent failure remembered until `untilMs` (negative cache). */
+  /** A permanent failure remembered until `untilMs` (negative cache): nothing is loaded till then. */
   rejected?: { error: unknown; untilMs: number }
+  /**
+   * The upstream asked us to back off (a throttle or an outage): nothing is loaded until `untilMs`,
+   * not by requests, background refreshes or the cron, but a cached token still serves.
+   */
+  backoff?: { error: unknown; untilMs: number }
+  /** Whoever uses the tokens refuses even fresh ones: none is handed out or loaded till `untilMs`. */
+  suspended?: { error: unknown; untilMs: number }
 }
 
 export interface MemoryCache<T> {

@@ -28,6 +28,13 @@ export interface LayeredTokenCacheOptions<T extends ExpiringToken> {
   load: (deadlineMs: number) => Promise<T>
   /** Failures that will not heal on retry; remembered for `negativeTtlMs`. */
   isPermanentFailure: (error: unknown) => boolean
+  /**
+   * How long the loader must not be called after this failure (a throttle or an outage), in ms;
+   * undefined or 0 for none. Remembered per isolate, as MSAL remembers a throttle per client.
+   */
+  backoffMs?: (error: unknown) => number | undefined
+  /** What to throw for a remembered backoff or suspension, given the ms left (e.g. Retry-After). */
+  rememberedError?: (error: unknown, remainingMs: number) => unknown
   /** What a request throws when it gives up waiting for another request's load. */
   waitTimeoutError: () => unknown
   negativeTtlMs?: number
@@ -46,8 +53,16 @@ export interface GetTokenOptions {
 
 export interface LayeredTokenCache<T extends ExpiringToken> {
   get(options: GetTokenOptions): Promise<{ token: T; source: TokenSource }>
-  /** Drops a token that an upstream rejected, from memory and KV. */
+  /**
+   * Drops a token that an upstream rejected: from memory at once, from KV by the returned promise
+   * (which never rejects, so it can go to waitUntil).
+   */
   invalidate(accessToken: string): Promise<void>
+  /**
+   * Whoever uses the tokens refused even a fresh one: until `untilMs`, get() throws `error` (with
+   * the time left) without touching memory, KV or the loader, and the cron loads nothing.
+   */
+  suspend(error: unknown, untilMs: number): void
   /** For the cron: refresh KV when its token is missing or due; returns what it did. */
   refreshIfDue(deadlineMs: number): Promise<'fresh' | 'refreshed'>
 }
@@ -62,6 +77,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
 ): LayeredTokenCache<T> {
   const { memory, kv, cacheKey, now, sleep, log } = options
   const negativeTtlMs = options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS
+  const rememberedError = options.rememberedError ?? ((error: unknown) => error)
   const slot = memory.slot(cacheKey)
 
   const usable = (token: T | undefined | null, at: number, rejected?: string): token is T =>
@@ -87,6 +103,38 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       log({ event: 'kv_read_failed', error: errorName(error) })
       return null
     }
+  }
+
+  /** While a remembered failure lasts, what to throw instead of loading; else undefined. */
+  const loadBlockedBy = (at: number): { error: unknown } | undefined => {
+    const { suspended, rejected, backoff } = slot
+    if (suspended !== undefined && suspended.untilMs > at) {
+      return { error: rememberedError(suspended.error, suspended.untilMs - at) }
+    }
+    if (rejected !== undefined && rejected.untilMs > at) return { error: rejected.error }
+    if (backoff !== undefined && backoff.untilMs > at) {
+      return { error: rememberedError(backoff.error, backoff.untilMs - at) }
+    }
+    return undefined
+  }
+
+  /** Remembers a failed load as the negative cache or a backoff; returns what to throw. */
+  const rememberFailure = (error: unknown): unknown => {
+    const at = now()
+    if (options.isPermanentFailure(error)) {
+      slot.rejected = { error, untilMs: at + negativeTtlMs }
+      return error
+    }
+    const holdMs = options.backoffMs?.(error) ?? 0
+    if (holdMs <= 0) return error
+    slot.backoff = { error, untilMs: at + holdMs }
+    return rememberedError(error, holdMs)
+  }
+
+  const loaded = (token: T): void => {
+    slot.entry = token
+    slot.rejected = undefined
+    slot.backoff = undefined
   }
 
   /** Takes the lease if nobody holds a live one; returns its id, or undefined. */
@@ -119,17 +167,20 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
           return { token: fromKv, source: 'kv' }
         }
       }
-      const token = await options.load(deadlineMs)
-      slot.entry = token
-      slot.rejected = undefined
+      // Checked again: a failure may have been remembered while this task was reading KV.
+      const blocked = loadBlockedBy(now())
+      if (blocked !== undefined) throw blocked.error
+      let token: T
+      try {
+        token = await options.load(deadlineMs)
+      } catch (error) {
+        const thrown = rememberFailure(error)
+        slot.failure = { leaseId, error: thrown }
+        throw thrown
+      }
+      loaded(token)
       waitUntil(writeKv(token))
       return { token, source: 'fetch' }
-    } catch (error) {
-      slot.failure = { leaseId, error }
-      if (options.isPermanentFailure(error)) {
-        slot.rejected = { error, untilMs: now() + negativeTtlMs }
-      }
-      throw error
     } finally {
       release(leaseId)
     }
@@ -140,6 +191,9 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
     deadlineMs: number,
     waitUntil: (promise: Promise<unknown>) => void,
   ): void => {
+    // A rejected credential or a throttle holds for background refreshes too: otherwise every
+    // request in the refresh window would start one more doomed call.
+    if (loadBlockedBy(now()) !== undefined) return
     const leaseId = tryLease(deadlineMs)
     if (leaseId === undefined) return
     log({ event: 'entra_token_refresh_started', mode: 'background' })
@@ -156,6 +210,10 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
   return {
     async get({ deadlineMs, waitUntil, rejectedToken }) {
       let at = now()
+      const { suspended } = slot
+      if (suspended !== undefined && suspended.untilMs > at) {
+        throw rememberedError(suspended.error, suspended.untilMs - at)
+      }
       const cached = slot.entry
       if (usable(cached, at, rejectedToken)) {
         if (at >= cached.refreshAtMs) startBackgroundRefresh(cached, deadlineMs, waitUntil)
@@ -164,7 +222,8 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       let pollMs = 5
       let seenLease: number | undefined
       for (;;) {
-        if (slot.rejected !== undefined && slot.rejected.untilMs > at) throw slot.rejected.error
+        const blocked = loadBlockedBy(at)
+        if (blocked !== undefined) throw blocked.error
         const leaseId = tryLease(deadlineMs)
         if (leaseId !== undefined) {
           const result = await loadUnderLease(
@@ -188,8 +247,14 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         pollMs = Math.min(pollMs * 2, 25)
         at = now()
         if (usable(slot.entry, at, rejectedToken)) return { token: slot.entry, source: 'memory' }
-        if (seenLease !== undefined && slot.failure?.leaseId === seenLease) throw slot.failure.error
+        if (seenLease !== undefined && slot.failure?.leaseId === seenLease) {
+          throw loadBlockedBy(at)?.error ?? slot.failure.error
+        }
       }
+    },
+
+    suspend(error, untilMs) {
+      slot.suspended = { error, untilMs }
     },
 
     async invalidate(accessToken) {
@@ -208,8 +273,15 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         slot.entry ??= fromKv
         return 'fresh'
       }
-      const token = await options.load(deadlineMs)
-      slot.entry = token
+      const blocked = loadBlockedBy(now())
+      if (blocked !== undefined) throw blocked.error
+      let token: T
+      try {
+        token = await options.load(deadlineMs)
+      } catch (error) {
+        throw rememberFailure(error)
+      }
+      loaded(token)
       await writeKv(token)
       return 'refreshed'
     },

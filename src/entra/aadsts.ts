@@ -1,5 +1,6 @@
 // Maps Entra token-endpoint failures to stable error codes with advice an operator can act on.
 import { NegotiatorError, type ErrorCode, type UpstreamDetail } from '../errors'
+import { MAX_RETRY_AFTER_MS } from '../lib/retry-after'
 
 /** The error body Entra sends (SPEC §2). Every field is optional: proxies send other bodies. */
 export interface EntraErrorBody {
@@ -154,4 +155,24 @@ export function isPermanentEntraFailure(error: NegotiatorError): boolean {
     default:
       return false
   }
+}
+
+/**
+ * The hold after a 429/5xx without Retry-After. MSAL waits 60 s, but it is one long-lived client;
+ * here the request already retried with backoff for up to its whole deadline, and a minute would
+ * turn a short incident into a minute of 503s for every caller of this isolate. A few seconds keep
+ * an isolate to one burst of attempts per window while letting it recover soon after Entra does.
+ */
+export const DEFAULT_ENTRA_BACKOFF_MS = 5_000
+
+/**
+ * How long not to ask Entra again after this failure, in ms; undefined when it is not a throttle
+ * or an outage. Only an answer (429, 408, 5xx) counts: a timeout or network error may be ours.
+ * Entra's Retry-After is honoured up to an hour, as MSAL caps it.
+ */
+export function entraBackoffMs(error: NegotiatorError): number | undefined {
+  if (error.code !== 'entra_throttled' && error.code !== 'entra_unavailable') return undefined
+  if (error.upstream?.status === undefined) return undefined
+  if (error.retryAfterSeconds === undefined) return DEFAULT_ENTRA_BACKOFF_MS
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, error.retryAfterSeconds * 1000))
 }

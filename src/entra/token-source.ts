@@ -7,10 +7,10 @@ import {
 } from '../cache/token-cache'
 import type { EncryptedKv } from '../cache/encrypted-kv'
 import type { MemoryCache } from '../cache/memory'
-import { NegotiatorError } from '../errors'
+import { NegotiatorError, withRetryAfter } from '../errors'
 import { encodeBase64Url, sha256 } from '../lib/base64'
 import type { Now, Sleep } from '../lib/clock'
-import { isPermanentEntraFailure } from './aadsts'
+import { entraBackoffMs, isPermanentEntraFailure } from './aadsts'
 import { requestEntraToken, type EntraToken } from './client-credentials'
 import type { PreparedCredential } from './credential'
 
@@ -63,6 +63,13 @@ export function createEntraTokenSource(options: EntraTokenSourceOptions): EntraT
     log: options.log,
     isPermanentFailure: (error) =>
       error instanceof NegotiatorError && isPermanentEntraFailure(error),
+    // After a 429/5xx no request, background refresh or cron run asks Entra again before the wait
+    // it asked for is over; callers get the same error with the time left as Retry-After.
+    backoffMs: (error) => (error instanceof NegotiatorError ? entraBackoffMs(error) : undefined),
+    rememberedError: (error, remainingMs) =>
+      error instanceof NegotiatorError
+        ? withRetryAfter(error, Math.ceil(remainingMs / 1000))
+        : error,
     waitTimeoutError: () =>
       new NegotiatorError('entra_unavailable', {
         detail: 'Timed out waiting for an Entra token another request is fetching; retry shortly.',

@@ -1,5 +1,6 @@
 // The one place where errors become HTTP answers: application/problem+json (RFC 9457).
 import { NegotiatorError, type ErrorCode } from '../errors'
+import { clampRetryAfterSeconds } from '../lib/retry-after'
 
 interface ProblemShape {
   status: number
@@ -108,12 +109,16 @@ export function problemResponse(
   }
   if (requestId !== undefined) body.requestId = requestId
   if (error.upstream !== undefined) body.upstream = error.upstream
-  if (error.retryAfterSeconds !== undefined) body.retryAfterSeconds = error.retryAfterSeconds
+  // Whatever an error carries, clients only ever see a non-negative integer of at most an hour
+  // (RFC 9110 §10.2.3 allows nothing else in Retry-After).
+  const retryAfterSeconds = clampRetryAfterSeconds(error.retryAfterSeconds)
+  delete body.retryAfterSeconds
+  if (retryAfterSeconds !== undefined) body.retryAfterSeconds = retryAfterSeconds
   const responseHeaders = new Headers(options.headers)
   for (const [name, value] of Object.entries(error.headers ?? {})) responseHeaders.set(name, value)
   responseHeaders.set('content-type', 'application/problem+json')
   responseHeaders.set('cache-control', 'no-store')
-  if (error.retryAfterSeconds !== undefined)
-    responseHeaders.set('retry-after', String(error.retryAfterSeconds))
+  responseHeaders.delete('retry-after')
+  if (retryAfterSeconds !== undefined) responseHeaders.set('retry-after', String(retryAfterSeconds))
   return new Response(JSON.stringify(body), { status, headers: responseHeaders })
 }

@@ -8,7 +8,7 @@ export interface UpstreamAnswer {
   fields: Record<string, unknown>
   /** True when the body parsed as a JSON object. */
   hasObjectBody: boolean
-  /** From Retry-After / retry-after-ms / x-ms-retry-after-ms, rounded up. */
+  /** From Retry-After / retry-after-ms / x-ms-retry-after-ms, rounded up: an integer in [0, 3600]. */
   retryAfterSeconds: number | undefined
 }
 

@@ -1,5 +1,5 @@
 // Issues one client access: Entra token → Auth API → checked token → URLs, refreshing once on 401.
-import { NegotiatorError } from '../errors'
+import { NegotiatorError, withRetryAfter } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
 import { buildClientUrls, clientTypeFor, type ClientProtocol } from './client-url'
 import { generateClientToken } from './generate-token'
@@ -12,8 +12,19 @@ export interface AccessTokenProvider {
     waitUntil: (promise: Promise<unknown>) => void
     rejectedToken?: string
   }): Promise<{ token: { accessToken: string }; source: 'memory' | 'kv' | 'fetch' }>
+  /** Drops the token from memory at once; the promise (KV) never rejects and goes to waitUntil. */
   invalidate(accessToken: string): Promise<void>
+  /** Until `untilMs`, get() throws `error` (with the time left) and loads nothing. */
+  suspend(error: unknown, untilMs: number): void
 }
+
+/**
+ * How long a 401 for a freshly fetched Entra token is remembered. Such a 401 is a configuration
+ * problem (scope of another cloud, app in another tenant) that no new token fixes, so asking Entra
+ * and the Auth API again on every request would only add load; 30 s keeps recovery quick once it
+ * is fixed.
+ */
+export const UNAUTHORIZED_WINDOW_MS = 30_000
 
 export interface IssueAccessRequest {
   endpoint: string
@@ -80,7 +91,7 @@ export async function issueClientAccess(
         },
       )
       deps.timing?.('authapi', deps.now() - authStartMs)
-      const { expiresAtMs } = checkClientToken(token, request.endpoint, request.hub)
+      const { expiresAtMs } = checkClientToken(token, request.endpoint, request.hub, deps.now())
       return {
         ...buildClientUrls(request.endpoint, request.hub, request.protocol, token),
         token,
@@ -88,19 +99,21 @@ export async function issueClientAccess(
       }
     } catch (error) {
       deps.timing?.('authapi', deps.now() - authStartMs)
+      const unauthorized =
+        error instanceof NegotiatorError && error.code === 'webpubsub_unauthorized'
+      if (!unauthorized) throw error
       // A 401 usually means the cached Entra token went bad early (revoked, rotated key): drop it
-      // everywhere and try once more with a fresh one. A second 401 is a configuration problem.
-      if (
-        error instanceof NegotiatorError &&
-        error.code === 'webpubsub_unauthorized' &&
-        attempt === 1
-      ) {
+      // everywhere and try once more with a fresh one. The KV delete need not delay the answer.
+      if (attempt === 1) {
         deps.log({ event: 'authapi_unauthorized_refreshing', entraSource: source })
         rejectedToken = entra.accessToken
-        await deps.tokens.invalidate(entra.accessToken)
+        deps.waitUntil(deps.tokens.invalidate(entra.accessToken))
         continue
       }
-      throw error
+      // The new token is refused too: a configuration problem. Answer from memory for a while.
+      deps.log({ event: 'authapi_unauthorized_suspended', windowMs: UNAUTHORIZED_WINDOW_MS })
+      deps.tokens.suspend(error, deps.now() + UNAUTHORIZED_WINDOW_MS)
+      throw withRetryAfter(error, Math.ceil(UNAUTHORIZED_WINDOW_MS / 1000))
     }
   }
 }

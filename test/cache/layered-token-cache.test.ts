@@ -7,6 +7,26 @@ import { KvDouble } from '../support/kv-double'
 
 class PermanentError extends Error {}
 
+/** A failure that asks for a pause, as a 429 with Retry-After does. */
+class ThrottleError extends Error {
+  constructor(readonly waitMs: number) {
+    super(`throttled for ${waitMs} ms`)
+  }
+}
+
+/** What the cache throws for a remembered failure: the original and the time left. */
+class Remembered extends Error {
+  constructor(
+    readonly original: unknown,
+    readonly remainingMs: number,
+  ) {
+    super(`remembered ${String(original)} for ${remainingMs} ms`)
+  }
+}
+
+const remembered = (original: unknown, remainingMs: number) =>
+  expect.objectContaining({ original, remainingMs })
+
 interface Setup {
   nowMs: number
   loads: number
@@ -48,6 +68,8 @@ async function build(
       return setup.loader(deadlineMs)
     },
     isPermanentFailure: (error) => error instanceof PermanentError,
+    backoffMs: (error) => (error instanceof ThrottleError ? error.waitMs : undefined),
+    rememberedError: (error, remainingMs) => new Remembered(error, remainingMs),
     waitTimeoutError: () => new Error('gave up waiting'),
     now: () => setup.nowMs,
     sleep: systemSleep,
@@ -260,5 +282,145 @@ describe('cache/token-cache', () => {
     t.setup.nowMs += 25 * MINUTE
     expect(await t.cache.refreshIfDue(t.setup.nowMs + 5000)).toBe('refreshed')
     expect(t.setup.loads).toBe(2)
+  })
+
+  it('backs off after a throttle: no loads until it ends, and the time left on every answer', async () => {
+    const t = await build()
+    const throttle = new ThrottleError(60_000)
+    t.setup.loader = async () => {
+      throw throttle
+    }
+    await expect(t.get()).rejects.toEqual(remembered(throttle, 60_000))
+    t.setup.nowMs += 20_000
+    await expect(t.get()).rejects.toEqual(remembered(throttle, 40_000))
+    await expect(t.get()).rejects.toEqual(remembered(throttle, 40_000))
+    expect(t.setup.loads).toBe(1)
+    expect(t.kv.reads).toBe(1) // the leader's read before loading; none while backing off
+    t.setup.nowMs += 40_000
+    t.setup.loader = async () => tokenAt(t.setup.nowMs, 'after')
+    expect((await t.get()).token.accessToken).toBe('after')
+    expect(t.setup.loads).toBe(2)
+  })
+
+  it('tells the requests that waited for a throttled load the time left', async () => {
+    const t = await build()
+    const throttle = new ThrottleError(30_000)
+    t.setup.loader = async () => {
+      await systemSleep(20)
+      throw throttle
+    }
+    const results = await Promise.allSettled([t.get(), t.get(), t.get()])
+    expect(results).toEqual(
+      Array.from({ length: 3 }, () => ({
+        status: 'rejected',
+        reason: remembered(throttle, 30_000),
+      })),
+    )
+    expect(t.setup.loads).toBe(1)
+  })
+
+  it('does not remember a throttle of 0 ms (Retry-After: 0)', async () => {
+    const t = await build()
+    t.setup.loader = async () => {
+      throw new ThrottleError(0)
+    }
+    await expect(t.get()).rejects.toBeInstanceOf(ThrottleError)
+    await expect(t.get()).rejects.toBeInstanceOf(ThrottleError)
+    expect(t.setup.loads).toBe(2)
+  })
+
+  it.each([
+    ['a throttle', () => new ThrottleError(60_000)],
+    ['a permanent failure', () => new PermanentError('revoked')],
+  ])(
+    'serves the cached token after %s in the refresh window, refreshing once per window',
+    async (_label, failure) => {
+      const t = await build()
+      await t.get()
+      await t.settle()
+      t.setup.nowMs += 31 * MINUTE
+      t.setup.loader = async () => {
+        throw failure()
+      }
+      for (let i = 0; i < 10; i++) {
+        expect(await t.get()).toEqual({
+          token: expect.objectContaining({ accessToken: 'token-1' }),
+          source: 'memory',
+        })
+        await t.settle()
+      }
+      expect(t.setup.loads).toBe(2)
+      expect(t.events.filter((e) => e === 'entra_token_refresh_started')).toHaveLength(1)
+      t.setup.nowMs += 61_000 // both the throttle and the 30 s negative cache are over
+      await t.get()
+      await t.settle()
+      expect(t.setup.loads).toBe(3)
+    },
+  )
+
+  it('keeps the cron from loading during a throttle, and remembers one the cron ran into', async () => {
+    const t = await build()
+    const throttle = new ThrottleError(60_000)
+    t.setup.loader = async () => {
+      throw throttle
+    }
+    await expect(t.cache.refreshIfDue(t.setup.nowMs + 5000)).rejects.toEqual(
+      remembered(throttle, 60_000),
+    )
+    t.setup.nowMs += 10_000
+    await expect(t.get()).rejects.toEqual(remembered(throttle, 50_000))
+    await expect(t.cache.refreshIfDue(t.setup.nowMs + 5000)).rejects.toEqual(
+      remembered(throttle, 50_000),
+    )
+    expect(t.setup.loads).toBe(1)
+  })
+
+  it('keeps the cron from loading while a permanent failure is remembered', async () => {
+    const t = await build()
+    const revoked = new PermanentError('revoked')
+    t.setup.loader = async () => {
+      throw revoked
+    }
+    await expect(t.get()).rejects.toBe(revoked)
+    await expect(t.cache.refreshIfDue(t.setup.nowMs + 5000)).rejects.toBe(revoked)
+    expect(t.setup.loads).toBe(1)
+    t.setup.nowMs += 30_001
+    await expect(t.cache.refreshIfDue(t.setup.nowMs + 5000)).rejects.toBe(revoked)
+    expect(t.setup.loads).toBe(2)
+  })
+
+  it('clears a remembered throttle once a load succeeds', async () => {
+    const t = await build()
+    t.setup.loader = async () => {
+      throw new ThrottleError(1_000)
+    }
+    await expect(t.get()).rejects.toBeInstanceOf(Remembered)
+    t.setup.nowMs += 1_000
+    t.setup.loader = async () => tokenAt(t.setup.nowMs, 'ok')
+    expect((await t.get()).source).toBe('fetch')
+    await t.settle()
+    t.setup.nowMs += 56 * MINUTE
+    expect((await t.get()).source).toBe('fetch')
+    expect(t.setup.loads).toBe(3)
+  })
+
+  it('answers nothing but the suspension while suspended: no memory, KV or loader', async () => {
+    const t = await build()
+    await t.get()
+    await t.settle()
+    t.setup.nowMs += 31 * MINUTE // due for a refresh, so the cron would load
+    const refused = new Error('401 for a fresh token')
+    t.cache.suspend(refused, t.setup.nowMs + 30_000)
+    const io = () => ({ loads: t.setup.loads, reads: t.kv.reads, writes: t.kv.writes })
+    const before = io()
+    await expect(t.get()).rejects.toEqual(remembered(refused, 30_000))
+    t.setup.nowMs += 29_000
+    await expect(t.get()).rejects.toEqual(remembered(refused, 1_000))
+    await expect(t.cache.refreshIfDue(t.setup.nowMs + 5000)).rejects.toEqual(
+      remembered(refused, 1_000),
+    )
+    expect(io()).toEqual({ ...before, reads: before.reads + 1 }) // the cron's own KV read
+    t.setup.nowMs += 1_000
+    expect((await t.get()).source).toBe('memory')
   })
 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { entraError, isPermanentEntraFailure } from '../../src/entra/aadsts'
+import {
+  DEFAULT_ENTRA_BACKOFF_MS,
+  entraBackoffMs,
+  entraError,
+  isPermanentEntraFailure,
+} from '../../src/entra/aadsts'
+import { NegotiatorError } from '../../src/errors'
 
 const body = (aadsts: number, error: string) => ({
   error,
@@ -63,5 +69,31 @@ describe('entra/aadsts', () => {
     expect(isPermanentEntraFailure(entraError(429, undefined))).toBe(false)
     expect(isPermanentEntraFailure(entraError(503, undefined))).toBe(false)
     expect(isPermanentEntraFailure(entraError(400, body(700024, 'invalid_client')))).toBe(false)
+  })
+})
+
+describe('entra/aadsts entraBackoffMs', () => {
+  it('holds for the Retry-After of a 429 or 5xx, at most an hour', () => {
+    expect(entraBackoffMs(entraError(429, undefined, 60))).toBe(60_000)
+    expect(entraBackoffMs(entraError(503, undefined, 30))).toBe(30_000)
+    expect(entraBackoffMs(entraError(429, undefined, 0))).toBe(0)
+    expect(entraBackoffMs(entraError(429, undefined, 1e21))).toBe(3_600_000)
+  })
+
+  it('holds for a few seconds after a 429, 408 or 5xx without Retry-After', () => {
+    for (const status of [429, 408, 500, 502, 503, 504]) {
+      expect(entraBackoffMs(entraError(status, undefined))).toBe(DEFAULT_ENTRA_BACKOFF_MS)
+    }
+    expect(DEFAULT_ENTRA_BACKOFF_MS).toBe(5_000)
+  })
+
+  it('does not hold after a timeout, a network error or a rejection', () => {
+    const timeout = new NegotiatorError('entra_unavailable', {
+      detail: 'late',
+      upstream: { service: 'entra' },
+    })
+    expect(entraBackoffMs(timeout)).toBeUndefined()
+    expect(entraBackoffMs(entraError(401, { error: 'invalid_client' }))).toBeUndefined()
+    expect(entraBackoffMs(entraError(400, { error: 'invalid_request' }))).toBeUndefined()
   })
 })

@@ -180,6 +180,19 @@ describe('fetchWithRetry', () => {
     expect(state.delays).toEqual([250])
   })
 
+  it.each([
+    ['Retry-After', '1000000000000000000000'],
+    ['x-ms-retry-after-ms', '9'.repeat(400)],
+  ])('sleeps at most one hour for a huge %s', async (name, value) => {
+    const { state, options } = harness([status(429, { [name]: value }), status(200)])
+    const result = await fetchWithRetry(
+      makeRequest,
+      options({ deadlineMs: START_MS + 2 * 3_600_000 }),
+    )
+    expect(result.response.status).toBe(200)
+    expect(state.delays).toEqual([3_600_000])
+  })
+
   it('returns the 429 without sleeping when Retry-After ends after the deadline', async () => {
     const throttled = status(429, { 'Retry-After': '10' }, '{"error":"throttled"}')
     const { state, options } = harness([throttled, status(200)])

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { emulator } from '../support/emulator'
+import { emulator, emulatorUrl } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
 
@@ -241,5 +241,98 @@ describe('routes/negotiate against Auth API failures', () => {
     const response = await h.request('/negotiate')
     expect(response.status).toBe(502)
     expect((await problemOf(response)).code).toBe('webpubsub_request_rejected')
+  })
+})
+
+/** The Worker's outbound fetch, with the Auth API's answer replaced by `answer`. */
+function authApiAnswering(answer: () => Response | Promise<Response>): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input)
+    if (url.includes('/:generateToken')) return answer()
+    return fetch(input, init)
+  }
+}
+
+const base64Url = (value: object) =>
+  btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
+
+/** A client token as the Auth API shapes it; the negotiator never checks its signature. */
+const clientTokenFor = (claims: Record<string, unknown>) =>
+  [
+    base64Url({ alg: 'HS256', typ: 'JWT' }),
+    base64Url({ aud: `${emulatorUrl()}/client/hubs/chat`, ...claims }),
+    'c2lnbmF0dXJl',
+  ].join('.')
+
+describe('routes/negotiate against absurd Retry-After values', () => {
+  it.each([
+    ['Retry-After: 10^21 (was sent on as 1e+21)', 'Retry-After', '1000000000000000000000'],
+    ['Retry-After of 400 digits', 'Retry-After', '9'.repeat(400)],
+    ['x-ms-retry-after-ms of 400 digits (was Infinity)', 'x-ms-retry-after-ms', '9'.repeat(400)],
+  ])('caps an Auth API %s at Retry-After: 3600', async (_label, name, value) => {
+    const h = await createHarness({
+      vars: freshKv(),
+      fetch: authApiAnswering(() =>
+        Response.json(
+          { code: 'Error.TooManyRequests' },
+          { status: 429, headers: { [name]: value } },
+        ),
+      ),
+    })
+    const response = await h.request('/negotiate')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('3600')
+    expect(await problemOf(response)).toMatchObject({
+      code: 'webpubsub_throttled',
+      retryAfterSeconds: 3600,
+    })
+  })
+
+  it('caps an Entra Retry-After of 10^20 seconds at 3600', async () => {
+    await emulator.fault({
+      route: 'entra.token',
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1e20,
+    })
+    const h = await createHarness({ vars: freshKv() })
+    const response = await h.request('/negotiate')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('3600')
+    expect((await problemOf(response)).retryAfterSeconds).toBe(3600)
+  })
+})
+
+describe('routes/negotiate against a client token that cannot be used', () => {
+  it.each([
+    ['has expired', { exp: Math.floor(Date.now() / 1000) - 60 }, 'has already expired'],
+    [
+      'has nbf after exp',
+      { exp: Math.floor(Date.now() / 1000) + 3600, nbf: Math.floor(Date.now() / 1000) + 7200 },
+      'nbf after exp',
+    ],
+  ])('answers 502 webpubsub_unexpected_response when it %s', async (_label, claims, detail) => {
+    const h = await createHarness({
+      vars: freshKv(),
+      fetch: authApiAnswering(() => Response.json({ token: clientTokenFor(claims) })),
+    })
+    const response = await h.request('/negotiate')
+    expect(response.status).toBe(502)
+    const problem = await problemOf(response)
+    expect(problem).toMatchObject({ code: 'webpubsub_unexpected_response' })
+    expect(problem.detail).toContain(detail)
+  })
+
+  it('checks expiry on the negotiator clock: a token valid now is refused an hour later', async () => {
+    const h = await createHarness({
+      vars: freshKv(),
+      fetch: authApiAnswering(() =>
+        Response.json({ token: clientTokenFor({ exp: Math.floor(Date.now() / 1000) + 1800 }) }),
+      ),
+    })
+    expect((await h.request('/negotiate')).status).toBe(200)
+    h.advance(3600_000)
+    const problem = await problemOf(await h.request('/negotiate'))
+    expect(problem.code).toBe('webpubsub_unexpected_response')
   })
 })

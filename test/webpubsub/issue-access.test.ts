@@ -1,0 +1,147 @@
+// Tests for issueClientAccess: the 401 refresh-and-retry, the window after a second 401, expiry.
+import { SignJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
+import {
+  issueClientAccess,
+  UNAUTHORIZED_WINDOW_MS,
+  type AccessTokenProvider,
+  type IssueAccessDeps,
+} from '../../src/webpubsub/issue-access'
+
+const NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0)
+const endpoint = 'https://contoso.webpubsub.azure.com'
+const request = {
+  endpoint,
+  hub: 'chat',
+  protocol: 'default',
+  roles: [],
+  groups: [],
+  minutesToExpire: 60,
+} as const
+
+const clientToken = (expSeconds: number) =>
+  new SignJWT({ aud: `${endpoint}/client/hubs/chat` })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt(NOW_MS / 1000 - 60)
+    .setExpirationTime(expSeconds)
+    .sign(new TextEncoder().encode('k'.repeat(32)))
+
+/** Entra tokens handed out in turn, and a record of what the caller did with the provider. */
+function fakeProvider(accessTokens: string[]) {
+  const seen = {
+    rejectedTokens: [] as (string | undefined)[],
+    invalidations: [] as { accessToken: string; promise: Promise<void> }[],
+    suspensions: [] as { error: unknown; untilMs: number }[],
+  }
+  let next = 0
+  const provider: AccessTokenProvider = {
+    async get({ rejectedToken }) {
+      seen.rejectedTokens.push(rejectedToken)
+      const accessToken = accessTokens[Math.min(next++, accessTokens.length - 1)] ?? ''
+      return { token: { accessToken }, source: next === 1 ? 'memory' : 'fetch' }
+    },
+    invalidate(accessToken) {
+      const promise = Promise.resolve()
+      seen.invalidations.push({ accessToken, promise })
+      return promise
+    },
+    suspend(error, untilMs) {
+      seen.suspensions.push({ error, untilMs })
+    },
+  }
+  return { provider, seen }
+}
+
+/** An Auth API that answers the queued statuses (200 with `token`), recording bearer tokens. */
+function fakeAuthApi(answers: (number | { token: string })[]) {
+  const bearers: string[] = []
+  const fetch = (async (input: RequestInfo | URL) => {
+    bearers.push((input as Request).headers.get('authorization') ?? '')
+    const answer = answers.shift()
+    if (answer === undefined) throw new Error('fake Auth API: no answer queued')
+    if (typeof answer === 'number') {
+      return Response.json({ code: 'Error.Unauthorized', message: 'no' }, { status: answer })
+    }
+    return Response.json(answer)
+  }) as typeof globalThis.fetch
+  return { fetch, bearers }
+}
+
+function deps(provider: AccessTokenProvider, fetch: typeof globalThis.fetch) {
+  const waited: Promise<unknown>[] = []
+  const logs: Record<string, unknown>[] = []
+  const value: IssueAccessDeps = {
+    tokens: provider,
+    fetch,
+    now: () => NOW_MS,
+    sleep: async () => undefined,
+    deadlineMs: NOW_MS + 5_000,
+    waitUntil: (promise) => waited.push(promise),
+    log: (event) => logs.push(event),
+  }
+  return { deps: value, waited, logs }
+}
+
+describe('webpubsub/issue-access', () => {
+  it('refreshes once on a 401, deleting the rejected token from KV through waitUntil', async () => {
+    const { provider, seen } = fakeProvider(['entra-1', 'entra-2'])
+    const api = fakeAuthApi([401, { token: await clientToken(NOW_MS / 1000 + 3600) }])
+    const { deps: d, waited } = deps(provider, api.fetch)
+    const access = await issueClientAccess(request, d)
+    expect(access.expiresAtMs).toBe(NOW_MS + 3_600_000)
+    expect(api.bearers).toEqual(['Bearer entra-1', 'Bearer entra-2'])
+    expect(seen.rejectedTokens).toEqual([undefined, 'entra-1'])
+    expect(seen.invalidations.map((i) => i.accessToken)).toEqual(['entra-1'])
+    // Handed to waitUntil, not awaited on the request path.
+    expect(waited).toContain(seen.invalidations[0]?.promise)
+    expect(seen.suspensions).toEqual([])
+  })
+
+  it('remembers for 30 s that a fresh token is refused too, and says so in Retry-After', async () => {
+    const { provider, seen } = fakeProvider(['entra-1', 'entra-2'])
+    const api = fakeAuthApi([401, 401])
+    const { deps: d, logs } = deps(provider, api.fetch)
+    const failure = issueClientAccess(request, d)
+    await expect(failure).rejects.toMatchObject({
+      code: 'webpubsub_unauthorized',
+      upstream: { service: 'webpubsub', status: 401 },
+      retryAfterSeconds: 30,
+    })
+    expect(UNAUTHORIZED_WINDOW_MS).toBe(30_000)
+    expect(seen.suspensions).toEqual([
+      {
+        error: expect.objectContaining({ code: 'webpubsub_unauthorized' }),
+        untilMs: NOW_MS + 30_000,
+      },
+    ])
+    expect(api.bearers).toHaveLength(2)
+    expect(logs.map((l) => l.event)).toEqual([
+      'authapi_unauthorized_refreshing',
+      'authapi_unauthorized_suspended',
+    ])
+  })
+
+  it('suspends nothing for a failure other than 401', async () => {
+    const { provider, seen } = fakeProvider(['entra-1'])
+    const api = fakeAuthApi([403])
+    const { deps: d } = deps(provider, api.fetch)
+    await expect(issueClientAccess(request, d)).rejects.toMatchObject({
+      code: 'webpubsub_forbidden',
+    })
+    expect(seen.suspensions).toEqual([])
+    expect(seen.invalidations).toEqual([])
+  })
+
+  it.each([
+    ['expired a minute ago', NOW_MS / 1000 - 60],
+    ['expiring right now', NOW_MS / 1000],
+  ])('refuses a client token %s instead of handing it out', async (_label, exp) => {
+    const { provider } = fakeProvider(['entra-1'])
+    const api = fakeAuthApi([{ token: await clientToken(exp) }])
+    const { deps: d } = deps(provider, api.fetch)
+    await expect(issueClientAccess(request, d)).rejects.toMatchObject({
+      code: 'webpubsub_unexpected_response',
+      detail: expect.stringContaining('expired'),
+    })
+  })
+})
