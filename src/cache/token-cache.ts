@@ -54,10 +54,12 @@ export interface GetTokenOptions {
 export interface LayeredTokenCache<T extends ExpiringToken> {
   get(options: GetTokenOptions): Promise<{ token: T; source: TokenSource }>
   /**
-   * Drops a token that an upstream rejected: from memory at once, from KV by the returned promise
-   * (which never rejects, so it can go to waitUntil).
+   * Drops a token that an upstream rejected from memory. KV is left to the reload that follows
+   * (get with `rejectedToken`): its new token overwrites the entry, and only a failed reload
+   * deletes it. Deleting first would make that write the second one within a second on the same
+   * key, which KV refuses (429), so the new token would never reach other isolates.
    */
-  invalidate(accessToken: string): Promise<void>
+  invalidate(accessToken: string): void
   /**
    * Whoever uses the tokens refused even a fresh one: until `untilMs`, get() throws `error` (with
    * the time left) without touching memory, KV or the loader, and the cron loads nothing.
@@ -92,6 +94,15 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
     } catch (error) {
       // A failed write (429 at >1 write/s per key, outage) never fails a request.
       log({ event: 'kv_write_failed', error: errorName(error) })
+    }
+  }
+
+  const deleteKv = async (): Promise<void> => {
+    if (kv === undefined) return
+    try {
+      await kv.delete(cacheKey)
+    } catch (error) {
+      log({ event: 'kv_delete_failed', error: errorName(error) })
     }
   }
 
@@ -181,6 +192,10 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       loaded(token)
       waitUntil(writeKv(token))
       return { token, source: 'fetch' }
+    } catch (error) {
+      // No new token will overwrite the rejected one in KV: keep other isolates from reading it.
+      if (rejectedToken !== undefined) waitUntil(deleteKv())
+      throw error
     } finally {
       release(leaseId)
     }
@@ -257,14 +272,8 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       slot.suspended = { error, untilMs }
     },
 
-    async invalidate(accessToken) {
+    invalidate(accessToken) {
       if (slot.entry?.accessToken === accessToken) slot.entry = undefined
-      if (kv === undefined) return
-      try {
-        await kv.delete(cacheKey)
-      } catch (error) {
-        log({ event: 'kv_delete_failed', error: errorName(error) })
-      }
     },
 
     async refreshIfDue(deadlineMs) {

@@ -12,8 +12,8 @@ export interface AccessTokenProvider {
     waitUntil: (promise: Promise<unknown>) => void
     rejectedToken?: string
   }): Promise<{ token: { accessToken: string }; source: 'memory' | 'kv' | 'fetch' }>
-  /** Drops the token from memory at once; the promise (KV) never rejects and goes to waitUntil. */
-  invalidate(accessToken: string): Promise<void>
+  /** Drops the token from memory; the reload with `rejectedToken` takes care of KV. */
+  invalidate(accessToken: string): void
   /** Until `untilMs`, get() throws `error` (with the time left) and loads nothing. */
   suspend(error: unknown, untilMs: number): void
 }
@@ -103,11 +103,11 @@ export async function issueClientAccess(
         error instanceof NegotiatorError && error.code === 'webpubsub_unauthorized'
       if (!unauthorized) throw error
       // A 401 usually means the cached Entra token went bad early (revoked, rotated key): drop it
-      // everywhere and try once more with a fresh one. The KV delete need not delay the answer.
+      // and try once more with a fresh one, which also replaces it in KV.
       if (attempt === 1) {
         deps.log({ event: 'authapi_unauthorized_refreshing', entraSource: source })
         rejectedToken = entra.accessToken
-        deps.waitUntil(deps.tokens.invalidate(entra.accessToken))
+        deps.tokens.invalidate(entra.accessToken)
         continue
       }
       // The new token is refused too: a configuration problem. Answer from memory for a while.

@@ -252,24 +252,39 @@ describe('cache/token-cache', () => {
     expect(retry.token.accessToken).toBe('token-2')
   })
 
-  it('invalidates memory and KV', async () => {
+  it('invalidates memory only; the reload overwrites the KV entry instead of deleting it', async () => {
     const t = await build()
     const first = await t.get()
     await t.settle()
+    t.cache.invalidate(first.token.accessToken)
     t.setup.nowMs += 1_000 // KV allows one write per second per key
-    await t.cache.invalidate(first.token.accessToken)
-    expect(t.kv.keys()).toEqual([])
-    expect((await t.get()).source).toBe('fetch')
+    const retry = await t.get(first.token.accessToken)
+    await t.settle()
+    expect(retry).toMatchObject({ source: 'fetch', token: { accessToken: 'token-2' } })
+    // One write replaced the rejected token: no delete, so no second write within the second.
+    expect(t.kv.deletes).toBe(0)
+    expect(t.events).not.toContain('kv_write_failed')
+    const otherIsolate = await build({ kv: t.kv })
+    otherIsolate.setup.nowMs = t.setup.nowMs
+    expect(await otherIsolate.get()).toMatchObject({
+      source: 'kv',
+      token: { accessToken: 'token-2' },
+    })
   })
 
-  it('drops the memory copy even when the KV delete is throttled', async () => {
+  it('deletes the rejected token from KV when no new one can be loaded', async () => {
     const t = await build()
     const first = await t.get()
     await t.settle()
-    await t.cache.invalidate(first.token.accessToken) // same second as the write: KV answers 429
-    expect(t.events).toContain('kv_delete_failed')
-    const next = await t.get(first.token.accessToken)
-    expect(next.token.accessToken).not.toBe(first.token.accessToken)
+    t.cache.invalidate(first.token.accessToken)
+    t.setup.nowMs += 1_000
+    t.setup.loader = async () => {
+      throw new Error('Entra is down')
+    }
+    await expect(t.get(first.token.accessToken)).rejects.toThrow('Entra is down')
+    await t.settle()
+    expect(t.kv.deletes).toBe(1)
+    expect(t.kv.keys()).toEqual([])
   })
 
   it('refreshes KV from the cron only when due', async () => {
