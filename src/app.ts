@@ -101,7 +101,7 @@ export function createApp(options: AppOptions = {}) {
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
       now,
-      kv: kvBinding,
+      kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
       log: (event, fields) => callerLog('warn', event, fields),
     })
     if (config.auth.mode === 'anonymous') {

@@ -2,6 +2,7 @@
 import { NegotiatorError } from '../errors'
 import {
   TEMPLATE,
+  isWellFormed,
   type ConditionalGrant,
   type Grant,
   type HubPolicy,
@@ -12,6 +13,7 @@ import {
   groupNameProblem,
   isPatternRole,
   matchesGroupPattern,
+  patternProblem,
   roleProblem,
 } from './roles'
 
@@ -23,18 +25,33 @@ function claimValue(identity: Identity, name: string): string {
     name === 'sub' || name === 'userId'
       ? identity.userId
       : identity.claims[name.slice('claims.'.length)]
-  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'string' && value !== '') {
+    // A lone surrogate becomes U+FFFD on the way upstream: two identities would share one name.
+    if (!isWellFormed(value))
+      throw claimsRejected(
+        `The claim ${name} is not well-formed Unicode; the policy cannot use it.`,
+      )
+    return value
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   throw claimsRejected(
     `The policy needs the claim ${name} as a string, and the verified token has none.`,
   )
 }
 
-/** Substitutes claims; inside wildcard roles values are escaped so `*` in a name stays literal. */
-function render(template: string, identity: Identity, escape: boolean): string {
+/**
+ * Keeps a substituted value one literal segment: `.` is the level separator of group patterns, so
+ * it is percent-encoded, and so is `%` itself, which keeps distinct values distinct.
+ */
+export function encodeSegment(value: string): string {
+  return value.replace(/[%.]/g, (char) => (char === '%' ? '%25' : '%2E'))
+}
+
+/** Substitutes claims; inside patterns values are also escaped so `*` in a name stays literal. */
+function render(template: string, identity: Identity, pattern: boolean): string {
   return template.replace(TEMPLATE, (_match, name: string) => {
-    const value = claimValue(identity, name)
-    return escape ? escapePatternLiteral(value) : value
+    const value = encodeSegment(claimValue(identity, name))
+    return pattern ? escapePatternLiteral(value) : value
   })
 }
 
@@ -76,12 +93,24 @@ export function decide(
       groups.add(rendered)
     }
   }
+  // Rendered only when groups are requested: an identity that asks for none needs none of its claims.
+  let rendered: string[] | undefined
+  const requestable = (): string[] =>
+    (rendered ??= hubPolicy.requestableGroups.map((template) => {
+      const pattern = render(template, identity, true)
+      const problem = patternProblem(pattern)
+      if (problem !== undefined)
+        throw claimsRejected(
+          `A claim value makes a requestable group pattern invalid: it ${problem}.`,
+        )
+      return pattern
+    }))
   for (const group of request.groups) {
     const problem = groupNameProblem(group)
     if (problem !== undefined) {
       throw new NegotiatorError('parameter_invalid', { detail: `"group" ${problem}.` })
     }
-    if (!hubPolicy.requestableGroups.some((pattern) => matchesGroupPattern(pattern, group))) {
+    if (!requestable().some((pattern) => matchesGroupPattern(pattern, group))) {
       throw new NegotiatorError('group_not_allowed', {
         detail: `Group "${group.slice(0, 100)}" may not be requested on this hub.`,
       })

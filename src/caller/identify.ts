@@ -7,12 +7,25 @@ export interface CallerRequest {
   header(name: string): string | undefined
 }
 
+/**
+ * The first cookie of that name (RFC 6265 §5.4 leaves duplicates to the server). Anything a client
+ * can put in the header yields a value, undefined, or a 401 — never another error.
+ */
 function cookie(request: CallerRequest, name: string): string | undefined {
   const header = request.header('cookie')
   if (header === undefined) return undefined
   for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=')
-    if (key === name) return decodeURIComponent(rest.join('='))
+    const separator = part.indexOf('=')
+    if (separator < 0 || part.slice(0, separator).trim() !== name) continue
+    let value = part.slice(separator + 1).trim()
+    // RFC 6265 §4.1.1: a cookie-value may be wrapped in double quotes.
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1)
+    try {
+      return decodeURIComponent(value)
+    } catch {
+      throw unauthenticated(`The ${name} cookie is not valid percent-encoding.`)
+    }
   }
   return undefined
 }

@@ -1,35 +1,42 @@
 // Verifies a caller's bearer JWT against an OpenID Connect issuer's keys, with jose.
 import {
-  createRemoteJWKSet,
-  customFetch,
   errors,
-  jwksCache,
   jwtVerify,
-  type ExportedJWKSCache,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type JWTVerifyOptions,
 } from 'jose'
 import { NegotiatorError } from '../errors'
 import type { Now } from '../lib/clock'
 import type { TokenRules } from './auth-config'
-import type { Identity } from './policy'
+import { discoverJwksUrl } from './discovery'
+import { isWellFormed, type Identity } from './policy'
+import { createRemoteKeySet, type KeySetSnapshot, type RemoteKeySet } from './remote-jwks'
 
 /** Larger tokens are refused before any parsing: they only cost CPU (and no IdP issues them). */
 export const MAX_TOKEN_BYTES = 8 * 1024
 
+/** A failed discovery is not retried for this long, so tokens from anyone cannot each cause a fetch. */
+export const DISCOVERY_RETRY_MS = 10_000
+
+/** The keys in use and where they came from: what KV keeps for the next isolate. */
+export interface StoredKeys extends KeySetSnapshot {
+  jwksUrl: string
+  /** When discovery found `jwksUrl`; absent when it was configured. */
+  discoveredAtMs?: number
+}
+
 export interface JwtVerifierOptions extends TokenRules {
   fetch: typeof fetch
   now: Now
-  /** A JWKS seeded from KV so a new isolate does not fetch on the hot path; updated in place by jose. */
-  seed?: ExportedJWKSCache | Record<string, never>
+  /** Keys (and discovery's answer) from KV, so a new isolate does not fetch on the hot path. */
+  seed?: StoredKeys
 }
 
 export interface JwtVerifier {
   verify(token: string): Promise<Identity>
-  /** The JWKS cache jose keeps; persisted to KV by the caller when it changes. */
-  readonly cache: ExportedJWKSCache | Record<string, never>
-  /** The JWKS URL in use, once known (configured, or found by discovery). */
-  jwksUrl(): string | undefined
+  /** Undefined until keys are known; persisted to KV by the caller when `fetchedAtMs` changes. */
+  snapshot(): StoredKeys | undefined
 }
 
 /** 401 with an RFC 6750 challenge; `error` is left out when no credentials were sent at all. */
@@ -74,52 +81,89 @@ function isKeyFetchFailure(error: unknown): boolean {
   return true
 }
 
-export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
-  const cache = options.seed ?? {}
-  let keys: JWTVerifyGetKey | undefined
-  let resolvedJwksUrl = options.jwksUrl
-  const keysFor = (url: string): JWTVerifyGetKey =>
-    createRemoteJWKSet(new URL(url), {
-      cooldownDuration: 30_000,
-      cacheMaxAge: 600_000,
-      timeoutDuration: 5_000,
-      [jwksCache]: cache,
-      [customFetch]: (input, init) => options.fetch(input, init),
-    })
-
-  /** Discovery result is shared as a resolved value; concurrent first requests each look it up. */
-  const resolveKeys = async (): Promise<JWTVerifyGetKey> => {
-    if (keys !== undefined) return keys
-    let jwksUrl = options.jwksUrl
-    if (jwksUrl === undefined) {
-      const discovery = `${options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
-      let document: { jwks_uri?: unknown; issuer?: unknown }
+/**
+ * Without a `kid` several keys of a JWKS may fit the token (providers publish the next key before
+ * signing with it); jose then hands the candidates over through JWKSMultipleMatchingKeys and the
+ * token is valid if any of them verifies its signature.
+ */
+async function verifyWithAnyKey(
+  token: string,
+  getKey: JWTVerifyGetKey,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, getKey, options)).payload
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error
+    for await (const key of error) {
       try {
-        const response = await options.fetch(discovery, { signal: AbortSignal.timeout(5_000) })
-        if (!response.ok) throw new Error(String(response.status))
-        document = (await response.json()) as typeof document
-      } catch {
-        throw new NegotiatorError('caller_verification_unavailable', {
-          detail:
-            "The identity provider's openid-configuration could not be read; set AUTH_JWKS_URL or retry.",
-        })
+        return (await jwtVerify(token, key, options)).payload
+      } catch (attempt) {
+        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt
       }
-      if (typeof document.jwks_uri !== 'string') {
-        throw new NegotiatorError('caller_verification_unavailable', {
-          detail:
-            "The identity provider's openid-configuration has no jwks_uri; set AUTH_JWKS_URL.",
-        })
-      }
-      jwksUrl = document.jwks_uri
     }
-    resolvedJwksUrl = jwksUrl
-    keys ??= keysFor(jwksUrl)
-    return keys
+    throw new errors.JWSSignatureVerificationFailed()
+  }
+}
+
+export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
+  const { now } = options
+  let keys: { set: RemoteKeySet; jwksUrl: string; discoveredAtMs?: number } | undefined
+  let discoveryFailure: { detail: string; retryAtMs: number } | undefined
+
+  const keysFrom = (jwksUrl: string, discoveredAtMs?: number) => ({
+    set: createRemoteKeySet({
+      url: jwksUrl,
+      fetch: options.fetch,
+      now,
+      seed: options.seed?.jwksUrl === jwksUrl ? options.seed : undefined,
+    }),
+    jwksUrl,
+    discoveredAtMs,
+  })
+
+  /** Discovery's result is shared as a resolved value; concurrent first requests each look it up. */
+  const resolveKeys = async (): Promise<JWTVerifyGetKey> => {
+    if (keys !== undefined) return keys.set.getKey
+    if (options.jwksUrl !== undefined) {
+      keys = keysFrom(options.jwksUrl)
+      return keys.set.getKey
+    }
+    const seed = options.seed
+    if (seed?.discoveredAtMs !== undefined) {
+      keys = keysFrom(seed.jwksUrl, seed.discoveredAtMs)
+      return keys.set.getKey
+    }
+    if (discoveryFailure !== undefined && now() < discoveryFailure.retryAtMs) {
+      throw new NegotiatorError('caller_verification_unavailable', {
+        detail: discoveryFailure.detail,
+        retryAfterSeconds: Math.ceil((discoveryFailure.retryAtMs - now()) / 1000),
+      })
+    }
+    let jwksUrl: string
+    try {
+      jwksUrl = await discoverJwksUrl(options.issuer, options.fetch)
+    } catch (error) {
+      const detail =
+        error instanceof NegotiatorError ? error.detail : 'OpenID Connect discovery failed.'
+      discoveryFailure = { detail, retryAtMs: now() + DISCOVERY_RETRY_MS }
+      throw new NegotiatorError('caller_verification_unavailable', {
+        detail,
+        retryAfterSeconds: DISCOVERY_RETRY_MS / 1000,
+        cause: error,
+      })
+    }
+    discoveryFailure = undefined
+    keys ??= keysFrom(jwksUrl, now())
+    return keys.set.getKey
   }
 
   return {
-    cache,
-    jwksUrl: () => resolvedJwksUrl,
+    snapshot() {
+      const snapshot = keys?.set.snapshot()
+      if (keys === undefined || snapshot === undefined) return undefined
+      return { ...snapshot, jwksUrl: keys.jwksUrl, discoveredAtMs: keys.discoveredAtMs }
+    },
     async verify(token) {
       if (token.length > MAX_TOKEN_BYTES)
         throw unauthenticated(`The token is larger than ${MAX_TOKEN_BYTES} bytes.`)
@@ -129,14 +173,14 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       const getKey = await resolveKeys()
       let payload: JWTPayload
       try {
-        ;({ payload } = await jwtVerify(token, getKey, {
+        payload = await verifyWithAnyKey(token, getKey, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: options.algorithms,
           clockTolerance: options.clockToleranceSeconds,
-          currentDate: new Date(options.now()),
+          currentDate: new Date(now()),
           requiredClaims: ['exp'],
-        }))
+        })
       } catch (error) {
         if (isKeyFetchFailure(error)) {
           throw new NegotiatorError('caller_verification_unavailable', {
@@ -149,6 +193,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       const user = payload[options.userClaim]
       if (typeof user !== 'string' || user === '') {
         throw unauthenticated(`The token has no "${options.userClaim}" claim to identify the user.`)
+      }
+      // Lone surrogates become U+FFFD on the way upstream, so two users would share one id.
+      if (!isWellFormed(user)) {
+        throw new NegotiatorError('caller_claims_unusable', {
+          detail: `The token's "${options.userClaim}" claim is not well-formed Unicode; it cannot name a user.`,
+        })
       }
       return { userId: user, claims: payload as Record<string, unknown> }
     },

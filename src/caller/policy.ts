@@ -7,14 +7,22 @@ import { groupNameProblem, patternProblem, roleProblem } from './roles'
  *   [vars.POLICY.hubs.chat]
  *   roles = ["webpubsub.sendToGroup.user.{sub}", "webpubsub.joinLeaveGroups.room.*"]
  *   groups = ["user.{sub}"]                       # joined at connect
- *   requestableGroups = ["room.*"]                # what `group=` may ask for (exact or SPEC §6 pattern)
+ *   requestableGroups = ["room.*"]                # what `group=` may ask for (exact or wildcard pattern)
  *   ttlMinutes = { default = 60, min = 5, max = 120 }
  *   [[vars.POLICY.hubs.chat.when]]                # extra grants when a claim has a value
  *   claim = "roles"
  *   includes = "moderator"                        # or equals = "…"
  *   roles = ["webpubsub.sendToGroup"]
  *
- * Templates: {sub}, {userId} and {claims.<name>} over the verified identity.
+ * Templates: {sub}, {userId} and {claims.<name>} over the verified identity, in roles, groups and
+ * requestableGroups alike. `.` separates the levels of a group pattern (`*` stops at it), so a
+ * substituted value must stay one literal segment: it is percent-encoded for exactly `%` (`%25`)
+ * and `.` (`%2E`), which keeps the mapping injective (user `john.smith` gets `user.john%2Esmith`
+ * and cannot fall under `user.john.*`). Inside a pattern (wildcard roles, requestableGroups) the
+ * result is also escaped for `\`, `*` and `?`. Clients learn the names they got from the
+ * response's `groups`. A value that is missing, empty or not well-formed Unicode (a lone
+ * surrogate would be replaced by U+FFFD upstream, merging two identities) refuses the negotiation
+ * with caller_claims_unusable; requestableGroups are rendered only when groups are requested.
  */
 export interface Grant {
   roles: string[]
@@ -42,6 +50,11 @@ export interface Policy {
 export interface Identity {
   userId: string
   claims: Record<string, unknown>
+}
+
+/** False for text with a lone surrogate, which no UTF-8 encoder can carry faithfully. */
+export function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text)
 }
 
 export const TEMPLATE = /\{([^{}]*)\}/g
@@ -84,6 +97,14 @@ function checkGroups(groups: string[], what: string, report: Report): void {
     checkTemplates(group, what, report)
     const problem = groupNameProblem(group.replace(TEMPLATE, 'x'))
     if (problem !== undefined) report(`${what} "${group}" ${problem}`)
+  }
+}
+
+function checkPatterns(patterns: string[], what: string, report: Report): void {
+  for (const pattern of patterns) {
+    checkTemplates(pattern, what, report)
+    const problem = patternProblem(pattern.replace(TEMPLATE, 'x'))
+    if (problem !== undefined) report(`${what} "${pattern}" ${problem}`)
   }
 }
 
@@ -180,10 +201,7 @@ export function parsePolicy(
     )
     checkRoles(roles, `${where}.roles`, report)
     checkGroups(groups, `${where}.groups`, report)
-    for (const pattern of requestableGroups) {
-      const problem = patternProblem(pattern)
-      if (problem !== undefined) report(`${where}.requestableGroups "${pattern}" ${problem}`)
-    }
+    checkPatterns(requestableGroups, `${where}.requestableGroups`, report)
     const when: ConditionalGrant[] = []
     const rawWhen = fields.when === undefined ? [] : fields.when
     if (!Array.isArray(rawWhen)) report(`${where}.when must be a list of tables`)

@@ -1,7 +1,10 @@
 // Per-caller rate limiting through the Workers rate-limiting binding, before any upstream call.
 import { NegotiatorError } from '../errors'
 
-/** The `[[ratelimits]]` binding's shape (PLATFORM.md): counters are per colo and approximate. */
+/**
+ * The `[[ratelimits]]` binding's shape; its counters are per colo and approximate
+ * (developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/).
+ */
 export interface RateLimiter {
   limit(options: { key: string }): Promise<{ success: boolean }>
 }

@@ -1,10 +1,11 @@
-// The grammar of Web PubSub client roles and group patterns (SPEC §6), checked before anything is granted.
+// The grammar of Web PubSub client roles and group patterns, checked before anything is granted.
+// Patterns follow "Wildcard group roles" (learn.microsoft.com/azure/azure-web-pubsub/concept-wildcard-group-roles).
 
 const FIXED_ROLES = new Set(['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'])
 const GROUP_ROLE = /^webpubsub\.(joinLeaveGroup|sendToGroup)\.(.+)$/s
 const PATTERN_ROLE = /^webpubsub\.(joinLeaveGroups|sendToGroups)\.(.+)$/s
 
-/** Service limit on `*` in one wildcard pattern (SPEC §6). */
+/** Service limit on `*` in one wildcard pattern, `**` counting as two. */
 export const MAX_PATTERN_STARS = 5
 export const MAX_GROUP_NAME_LENGTH = 1024
 
@@ -57,7 +58,7 @@ export function isPatternRole(role: string): boolean {
   return /^webpubsub\.(joinLeaveGroups|sendToGroups)\./.test(role)
 }
 
-/** Makes a value literal inside a wildcard pattern: `\` escapes `*`, `?` and `\` itself (SPEC §6). */
+/** Makes a value literal inside a wildcard pattern: `\` escapes `*`, `?` and `\` itself. */
 export function escapePatternLiteral(value: string): string {
   return value.replace(/[\\*?]/g, (char) => `\\${char}`)
 }
@@ -66,13 +67,16 @@ type PatternToken =
   { kind: 'literal'; char: string } | { kind: 'one' } | { kind: 'run' } | { kind: 'any' }
 
 function tokenize(pattern: string): PatternToken[] {
+  // By code points, as matchesGroupPattern walks the name: a character outside the BMP is one
+  // literal, not two halves that could never equal it.
+  const chars = Array.from(pattern)
   const tokens: PatternToken[] = []
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] ?? ''
-    if (char === '\\') tokens.push({ kind: 'literal', char: pattern[++i] ?? '' })
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i] ?? ''
+    if (char === '\\') tokens.push({ kind: 'literal', char: chars[++i] ?? '' })
     else if (char === '?') tokens.push({ kind: 'one' })
-    else if (char === '*' && pattern[i + 1] === '*') {
-      while (pattern[i + 1] === '*') i++
+    else if (char === '*' && chars[i + 1] === '*') {
+      while (chars[i + 1] === '*') i++
       tokens.push({ kind: 'any' })
     } else if (char === '*') tokens.push({ kind: 'run' })
     else tokens.push({ kind: 'literal', char })
@@ -81,7 +85,7 @@ function tokenize(pattern: string): PatternToken[] {
 }
 
 /**
- * Matches a group name against a SPEC §6 pattern: `?` one char but `.`, `*` a run without `.`,
+ * Matches a group name against a wildcard pattern: `?` one char but `.`, `*` a run without `.`,
  * `**` anything, `\` escapes. Simulates the pattern as a set of positions (no backtracking), so
  * a hostile name costs at most pattern length × name length steps.
  */

@@ -1,3 +1,4 @@
+// Unit tests of caller/policy: parsing POLICY and the grants it renders per identity.
 import { describe, expect, it } from 'vitest'
 import { decide } from '../../src/caller/grant'
 import { parsePolicy } from '../../src/caller/policy'
@@ -44,6 +45,12 @@ describe('caller/policy', () => {
     [{ hubs: { chat: { roles: ['webpubsub.sendToGroups.*.*.*.*.*.*'] } } }, "6 '*' wildcards"],
     [{ hubs: { chat: { requestableGroups: ['a*b*c*d*e*f*'] } } }, "6 '*' wildcards"],
     [{ hubs: { chat: { groups: ['user.{email}'] } } }, 'only {sub}, {userId} and {claims.<name>}'],
+    [
+      { hubs: { chat: { requestableGroups: ['user.{email}.*'] } } },
+      'requestableGroups "user.{email}.*" uses {email}',
+    ],
+    [{ hubs: { chat: { requestableGroups: ['{claims.}'] } } }, 'uses {claims.}'],
+    [{ hubs: { chat: { requestableGroups: ['a.{sub}\\'] } } }, 'lone \\ escape'],
     [{ hubs: { other: {} } }, 'not one of WEBPUBSUB_HUBS'],
     [{ hubs: { chat: { ttlMinutes: { default: 200, max: 100 } } } }, 'min ≤ default ≤ max'],
     [
@@ -92,9 +99,12 @@ describe('caller/policy', () => {
     for (const userId of ['*', 'a.**', '?']) {
       const decision = decide(hub, { userId, claims: { tid: 't' } }, { groups: [] })
       const pattern = decision.roles[1]!.slice('webpubsub.joinLeaveGroups.'.length)
-      expect(matchesGroupPattern(pattern, `user.${userId}.x`)).toBe(true)
+      const own = decision.groups[0]!
+      expect(own).toBe(`user.${userId.replace('.', '%2E')}`)
+      expect(matchesGroupPattern(pattern, `${own}.x`)).toBe(true)
       expect(matchesGroupPattern(pattern, 'user.victim.x')).toBe(false)
-      expect(matchesGroupPattern(pattern, `user.${userId}.x.y`)).toBe(false)
+      expect(matchesGroupPattern(pattern, `${own}.x.y`)).toBe(false)
+      expect(matchesGroupPattern(pattern, `user.${userId}.x`)).toBe(userId !== 'a.**')
     }
   })
 

@@ -1,3 +1,4 @@
+// Unit tests of caller/roles: the role grammar and the wildcard group-pattern matcher.
 import { describe, expect, it } from 'vitest'
 import { escapePatternLiteral, matchesGroupPattern, roleProblem } from '../../src/caller/roles'
 
@@ -37,6 +38,11 @@ describe('caller/roles', () => {
     ['*', '', true],
     ['exact', 'exact', true],
     ['exact', 'exactly', false],
+    // Characters outside the BMP are one character on either side (surrogate pairs in UTF-16).
+    ['user.😀.*', 'user.😀.x', true],
+    ['a\\😀', 'a😀', true],
+    ['room.?', 'room.😀', true],
+    ['room.??', 'room.😀', false],
   ])('pattern %s against %s is %s', (pattern, group, expected) => {
     expect(matchesGroupPattern(pattern, group)).toBe(expected)
   })

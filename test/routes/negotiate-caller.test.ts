@@ -1,5 +1,16 @@
-import { decodeJwt, decodeProtectedHeader, importJWK, exportSPKI, SignJWT } from 'jose'
+// Route tests of caller verification: tokens, cookies, the issuer's keys and what KV may hold.
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+} from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { createEncryptedKv } from '../../src/cache/encrypted-kv'
+import { jwksCacheKey } from '../../src/caller/verifier'
 import { emulator, emulatorUrl, mintUserToken } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
@@ -87,6 +98,29 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     const h = await createHarness({ vars: jwtVars() })
     await expectRefused(await h.request('/negotiate', bearer(token)), message)
   })
+
+  it.each(['session=%E0%A4%A', 'theme=dark; session=%', 'session=%ZZ; session=ok'])(
+    'refuses the malformed cookie %j with invalid_token, not a 500',
+    async (cookie) => {
+      const h = await createHarness({ vars: jwtVars({ AUTH_COOKIE: 'session' }) })
+      await expectRefused(
+        await h.request('/negotiate', { headers: { cookie } }),
+        /cookie is not valid percent-encoding/,
+      )
+    },
+  )
+
+  it.each(['', 'session', '; ;', 'other=%'])(
+    'treats the cookie header %j as no credentials',
+    async (cookie) => {
+      const h = await createHarness({ vars: jwtVars({ AUTH_COOKIE: 'session' }) })
+      await expectRefused(
+        await h.request('/negotiate', { headers: { cookie } }),
+        /bearer token is required/,
+        null,
+      )
+    },
+  )
 
   it('refuses an Authorization header that is not Bearer', async () => {
     const h = await createHarness({ vars: jwtVars() })
@@ -224,7 +258,7 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     const first = await createHarness({ vars: jwtVars({ TOKEN_CACHE: kv }) })
     const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE })
     expect((await first.request('/negotiate', bearer(token))).status).toBe(200)
-    expect(kv.keys().some((key) => key.startsWith('jwks:v1:'))).toBe(true)
+    expect(kv.peek(await jwksCacheKey(`${emulatorUrl()}/oidc`))).toMatch(/^v1\./)
     const before = await emulator.counters()
     const second = await createHarness({ vars: jwtVars({ TOKEN_CACHE: kv }) })
     expect((await second.request('/negotiate', bearer(token))).status).toBe(200)
@@ -240,6 +274,83 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     const response = await h.request('/negotiate', bearer(token))
     expect(response.status).toBe(503)
     expect((await problemOf(response)).code).toBe('caller_verification_unavailable')
+  })
+
+  it('remembers a failed discovery for 10 s: tokens from anyone cannot each cause a fetch', async () => {
+    await emulator.fault({ route: 'oidc.discovery', kind: 'status', status: 503, times: -1 })
+    const h = await createHarness({ vars: jwtVars() })
+    const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE })
+    for (let i = 0; i < 3; i++) {
+      const response = await h.request('/negotiate', bearer(token))
+      expect(response.status).toBe(503)
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+      h.advance(3_000)
+    }
+    expect((await emulator.counters())['oidc.discovery']).toBe(1)
+    h.advance(1_000)
+    expect((await h.request('/negotiate', bearer(token))).status).toBe(503)
+    expect((await emulator.counters())['oidc.discovery']).toBe(2)
+  })
+
+  it('refuses a discovery document whose issuer is not AUTH_ISSUER exactly', async () => {
+    const h = await createHarness({ vars: jwtVars({ AUTH_ISSUER: `${emulatorUrl()}/oidc/` }) })
+    const token = await mintUserToken({
+      sub: 'alice',
+      audience: AUDIENCE,
+      issuer: `${emulatorUrl()}/oidc/`,
+    })
+    const response = await h.request('/negotiate', bearer(token))
+    expect(response.status).toBe(503)
+    const problem = await problemOf(response)
+    expect(problem.code).toBe('caller_verification_unavailable')
+    expect(problem.detail).toMatch(/names another issuer than AUTH_ISSUER/)
+    expect((await emulator.counters())['oidc.jwks']).toBe(0)
+  })
+
+  describe('keys planted in KV', () => {
+    /** A token from an attacker's own key, and a KV entry that names that key for the issuer. */
+    async function attack() {
+      const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'attacker', alg: 'RS256', use: 'sig' }
+      const forged = await new SignJWT({ sub: 'admin' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'attacker' })
+        .setIssuer(`${emulatorUrl()}/oidc`)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(privateKey)
+      const nowMs = Date.now()
+      // Every field any version of the entry has had, with times that keep it fresh.
+      const entry = {
+        jwks: { keys: [jwk] },
+        jwksUrl: `${emulatorUrl()}/oidc/jwks`,
+        uat: nowMs + 365 * 24 * 3_600_000,
+        fetchedAtMs: nowMs,
+        discoveredAtMs: nowMs,
+      }
+      return { forged, entry, key: await jwksCacheKey(`${emulatorUrl()}/oidc`) }
+    }
+
+    it('ignores a plaintext entry and refuses the token it would have let in', async () => {
+      const { forged, entry, key } = await attack()
+      const kv = new KvDouble({ now: () => Date.now() })
+      kv.plant(key, JSON.stringify(entry))
+      const h = await createHarness({ vars: jwtVars({ TOKEN_CACHE: kv }) })
+      await expectRefused(await h.request('/negotiate', bearer(forged)), /unknown kid/)
+      expect((await emulator.counters())['oidc.discovery']).toBe(1)
+    })
+
+    it('ignores an entry encrypted with another key', async () => {
+      const { forged, entry, key } = await attack()
+      const kv = new KvDouble({ now: () => Date.now() })
+      const otherKey = (await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+        'encrypt',
+        'decrypt',
+      ])) as CryptoKey
+      await createEncryptedKv({ kv, key: otherKey }).put(key, entry, 3600)
+      const h = await createHarness({ vars: jwtVars({ TOKEN_CACHE: kv }) })
+      await expectRefused(await h.request('/negotiate', bearer(forged)), /unknown kid/)
+    })
   })
 
   it('refuses a user whose claim value would make a granted group invalid', async () => {
@@ -289,6 +400,14 @@ describe('caller verification (AUTH_MODE=cloudflare-access)', () => {
     await expectRefused(
       await h.request('/negotiate', { headers: { 'cf-access-jwt-assertion': other } }),
       /another audience/,
+    )
+  })
+
+  it('refuses a CF_Authorization cookie that is not valid percent-encoding', async () => {
+    const h = await createHarness({ vars: accessVars() })
+    await expectRefused(
+      await h.request('/negotiate', { headers: { cookie: 'CF_Authorization=%' } }),
+      /cookie is not valid percent-encoding/,
     )
   })
 
