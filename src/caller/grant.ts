@@ -1,8 +1,8 @@
 // Applies a hub's policy to one verified identity: rendered roles and groups, narrowed by the request.
 import { NegotiatorError } from '../errors'
+import { isWellFormed } from '../lib/unicode'
 import {
   TEMPLATE,
-  isWellFormed,
   type ConditionalGrant,
   type Grant,
   type HubPolicy,

@@ -10,7 +10,8 @@ import { NegotiatorError } from '../errors'
 import type { Now } from '../lib/clock'
 import type { TokenRules } from './auth-config'
 import { discoverJwksUrl } from './discovery'
-import { isWellFormed, type Identity } from './policy'
+import { isWellFormed } from '../lib/unicode'
+import type { Identity } from './policy'
 import { createRemoteKeySet, type KeySetSnapshot, type RemoteKeySet } from './remote-jwks'
 
 /** Larger tokens are refused before any parsing: they only cost CPU (and no IdP issues them). */

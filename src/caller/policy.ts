@@ -52,11 +52,6 @@ export interface Identity {
   claims: Record<string, unknown>
 }
 
-/** False for text with a lone surrogate, which no UTF-8 encoder can carry faithfully. */
-export function isWellFormed(text: string): boolean {
-  return !/\p{Cs}/u.test(text)
-}
-
 export const TEMPLATE = /\{([^{}]*)\}/g
 const PLACEHOLDER = /^(sub|userId|claims\.[A-Za-z0-9_.:-]+)$/
 /** Beyond this a client URL risks proxies' and servers' limits on request lines (~8 KiB). */

@@ -77,15 +77,34 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const youngerThan = (ms: number): boolean =>
     current !== undefined && now() < current.snapshot.fetchedAtMs + ms
 
+  // A failed fetch is not repeated for a cooldown, and keys already held keep serving past their
+  // age meanwhile (stale-if-error): an identity provider's outage must neither be hammered by every
+  // request nor stop the verification of tokens signed by keys we have.
+  let failedAtMs = -Infinity
+  const refresh = async (staleKeysServe: boolean): Promise<void> => {
+    const keep = staleKeysServe && current !== undefined
+    if (now() < failedAtMs + COOLDOWN_MS) {
+      if (keep) return
+      throw new errors.JOSEError('The JSON Web Key Set could not be fetched recently')
+    }
+    try {
+      await reload()
+    } catch (error) {
+      failedAtMs = now()
+      if (!keep) throw error
+    }
+  }
+
   return {
     snapshot: () => current?.snapshot,
     async getKey(header, token) {
-      if (!youngerThan(MAX_AGE_MS)) await reload()
+      if (!youngerThan(MAX_AGE_MS)) await refresh(true)
       try {
         return await current!.local(header, token)
       } catch (error) {
         if (!(error instanceof errors.JWKSNoMatchingKey) || youngerThan(COOLDOWN_MS)) throw error
-        await reload()
+        // An unknown kid needs new keys: if they cannot be had, the caller is not at fault.
+        await refresh(false)
         return current!.local(header, token)
       }
     },

@@ -3,6 +3,7 @@ import type { Config } from '../config'
 import { HUB_NAME_PATTERN } from '../config'
 import { groupNameProblem } from '../caller/roles'
 import { NegotiatorError } from '../errors'
+import { isWellFormed } from '../lib/unicode'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
 
 /** Parameters a caller may never set: identity and rights come from server-side policy (SPEC §5). */
@@ -31,15 +32,6 @@ const MAX_PARAMETERS = 100
 
 const invalid = (detail: string): NegotiatorError =>
   new NegotiatorError('parameter_invalid', { detail })
-
-/**
- * True when a string holds no lone UTF-16 surrogate. Such a string cannot be encoded as UTF-8:
- * URLSearchParams and TextEncoder silently turn it into U+FFFD, so two different names would reach
- * Web PubSub as one.
- */
-export function isWellFormed(text: string): boolean {
-  return !/\p{Cs}/u.test(text)
-}
 
 /**
  * Splits `a=1&b=2` (a query string or a form body) strictly: a broken percent-escape or bytes that

@@ -23,6 +23,8 @@ export interface FakeIssuer {
   discovery: Record<string, unknown> | number
   /** What the JWKS URL publishes. */
   keys: JWK[]
+  /** While set, the JWKS URL answers with this status instead (an outage). */
+  jwksFailure: number | undefined
   jwksUrl: string
   calls: { discovery: number; jwks: number; other: number }
   fetch: typeof fetch
@@ -40,6 +42,7 @@ export function createFakeIssuer(
   const issuer: FakeIssuer = {
     discovery: options.discovery ?? { issuer: ISSUER, jwks_uri: jwksUrl },
     keys: [],
+    jwksFailure: undefined,
     jwksUrl,
     calls: { discovery: 0, jwks: 0, other: 0 },
     nowMs: START_MS,
@@ -58,6 +61,8 @@ export function createFakeIssuer(
       }
       if (url === issuer.jwksUrl) {
         issuer.calls.jwks++
+        if (issuer.jwksFailure !== undefined)
+          return new Response('unavailable', { status: issuer.jwksFailure })
         return Response.json({ keys: issuer.keys })
       }
       issuer.calls.other++

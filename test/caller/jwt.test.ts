@@ -93,6 +93,62 @@ describe('caller/jwt', () => {
     })
   })
 
+  describe('an outage of the JWKS endpoint', () => {
+    const TEN_MINUTES = 600_000
+
+    it('keeps verifying with the keys it holds and retries at most every 30 s', async () => {
+      const issuer = createFakeIssuer()
+      const key = await signingKey('k1')
+      issuer.keys = [key.jwk]
+      const verifier = verifierFor(issuer)
+      expect((await verifier.verify(await issuer.sign(key))).userId).toBe('alice')
+      issuer.jwksFailure = 503
+      issuer.advance(TEN_MINUTES + 1) // the keys are now due for a refetch
+      expect((await verifier.verify(await issuer.sign(key))).userId).toBe('alice')
+      expect((await verifier.verify(await issuer.sign(key))).userId).toBe('alice')
+      expect(issuer.calls.jwks).toBe(2) // one failed refetch, then a cooldown
+      issuer.advance(30_001)
+      expect((await verifier.verify(await issuer.sign(key))).userId).toBe('alice')
+      expect(issuer.calls.jwks).toBe(3)
+      issuer.jwksFailure = undefined
+      issuer.advance(30_001)
+      expect((await verifier.verify(await issuer.sign(key))).userId).toBe('alice')
+      expect(issuer.calls.jwks).toBe(4)
+    })
+
+    it('answers an unknown kid with caller_verification_unavailable, not 401, while keys cannot be had', async () => {
+      const issuer = createFakeIssuer()
+      const [known, rotated] = [await signingKey('k1'), await signingKey('k2')]
+      issuer.keys = [known.jwk]
+      const verifier = verifierFor(issuer)
+      await verifier.verify(await issuer.sign(known))
+      issuer.keys = [known.jwk, rotated.jwk]
+      issuer.jwksFailure = 500
+      issuer.advance(30_001) // past the unknown-kid cooldown
+      const token = await issuer.sign(rotated)
+      expect(await failure(verifier.verify(token))).toMatchObject({
+        code: 'caller_verification_unavailable',
+      })
+      expect(await failure(verifier.verify(token))).toMatchObject({
+        code: 'caller_verification_unavailable',
+      })
+      expect(issuer.calls.jwks).toBe(2)
+    })
+
+    it('does not fetch on every request when it never had keys', async () => {
+      const issuer = createFakeIssuer()
+      const key = await signingKey('k1')
+      issuer.jwksFailure = 502
+      const verifier = verifierFor(issuer)
+      for (let i = 0; i < 5; i++) {
+        expect(await failure(verifier.verify(await issuer.sign(key)))).toMatchObject({
+          code: 'caller_verification_unavailable',
+        })
+      }
+      expect(issuer.calls.jwks).toBe(1)
+    })
+  })
+
   describe('several keys without kid', () => {
     it('verifies with whichever published key signed the token', async () => {
       const issuer = createFakeIssuer()
