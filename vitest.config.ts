@@ -3,6 +3,19 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/** Fuzz size and seed from the environment (npm run fuzz), handed to workerd via provide/inject. */
+function integerFromEnv(name: string, fallback: () => number, min: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback()
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min}`)
+  return value
+}
+const fuzzRuns = integerFromEnv('FUZZ_RUNS', () => 300, 1)
+// fast-check prints the seed it used, possibly negative; any integer replays.
+const fuzzSeed = integerFromEnv('FUZZ_SEED', () => Math.floor(Math.random() * 2 ** 31), -(2 ** 31))
+
 export default defineConfig({
   test: {
     reporters: ['default', 'json'],
@@ -23,6 +36,7 @@ export default defineConfig({
           // one after another so that a counter assertion sees only its own test's calls.
           fileParallelism: false,
           testTimeout: 20_000,
+          provide: { fuzzRuns, fuzzSeed },
         },
       },
       {
