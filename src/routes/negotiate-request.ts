@@ -22,10 +22,12 @@ export interface IncomingRequest {
   url: string
   method: string
   header(name: string): string | undefined
-  text(): Promise<string>
+  arrayBuffer(): Promise<ArrayBuffer>
 }
 
 type Params = Map<string, string[]>
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /** Far more than a negotiation needs; bounds the work a request full of junk parameters costs. */
 const MAX_PARAMETERS = 100
@@ -78,8 +80,15 @@ async function readParams(request: IncomingRequest): Promise<Params> {
 
   const tooLarge = invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
   if (Number(request.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge
-  const text = await request.text()
-  if (text.length > MAX_BODY_BYTES) throw tooLarge
+  const bytes = await request.arrayBuffer()
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge
+  let text: string
+  try {
+    // Strict: a lenient decoder would turn bytes that are not UTF-8 into U+FFFD, silently.
+    text = UTF8.decode(bytes)
+  } catch {
+    throw invalid('The request body is not UTF-8.')
+  }
   if (text.trim() === '') return params
   const type = (request.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
   if (type === 'application/json') {

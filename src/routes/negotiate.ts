@@ -42,7 +42,7 @@ async function negotiate(c: Context<AppEnv>) {
       url: c.req.url,
       method: c.req.method,
       header: (name) => c.req.header(name),
-      text: () => c.req.text(),
+      arrayBuffer: () => c.req.arrayBuffer(),
     },
     config,
   )

@@ -2,15 +2,13 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
-import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
 
 const POLICY = { hubs: { chat: { requestableGroups: ['room.*'] } } }
 
 /** A harness whose first valid negotiation would have to call Entra and the Auth API. */
-const harness = (vars: Record<string, unknown> = {}) =>
-  createHarness({ vars: { POLICY, TOKEN_CACHE: new KvDouble({ now: () => Date.now() }), ...vars } })
+const harness = (vars: Record<string, unknown> = {}) => createHarness({ vars: { POLICY, ...vars } })
 
 async function expectNoUpstreamCall(): Promise<void> {
   const counters = await emulator.counters()
