@@ -104,6 +104,25 @@ describe('routes/negotiate encodings', () => {
     expect(((await response.json()) as { groups: string[] }).groups).toEqual(['room.\uFFFD'])
   })
 
+  it.each([
+    ['application/json', '{"group":"room.'],
+    ['application/x-www-form-urlencoded', 'group=room.'],
+  ])('refuses a %s body whose bytes are not UTF-8', async (type, start) => {
+    const h = await harness()
+    const encoded = new TextEncoder().encode(start)
+    const body = new Uint8Array([...encoded, 0xff, 0xfe, ...new TextEncoder().encode('"}')])
+    const response = await h.request('/negotiate', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    })
+    expect(response.status).toBe(400)
+    const problem = await problemOf(response)
+    expect(problem.code).toBe('parameter_invalid')
+    expect(problem.detail).toContain('not UTF-8')
+    await expectNoUpstreamCall()
+  })
+
   it('refuses a broken escape in a form body', async () => {
     const h = await harness()
     const response = await h.request('/negotiate', {
