@@ -73,12 +73,6 @@ export function problemShape(code: ErrorCode): ProblemShape {
 /** Anything thrown becomes a NegotiatorError; unknown errors never leak their message or stack. */
 export function toNegotiatorError(error: unknown): NegotiatorError {
   if (error instanceof NegotiatorError) return error
-  if (error instanceof Error && error.name === 'TokenWaitTimeoutError') {
-    return new NegotiatorError('entra_unavailable', {
-      detail: 'Timed out waiting for an Entra token; retry shortly.',
-      upstream: { service: 'entra' },
-    })
-  }
   return new NegotiatorError('internal_error', {
     detail: 'The negotiator failed unexpectedly; the request id identifies the log line.',
     cause: error,

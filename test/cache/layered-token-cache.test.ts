@@ -168,12 +168,15 @@ describe('cache/token-cache', () => {
 
   it("hands the leader's failure to the requests that waited for it", async () => {
     const t = await build()
+    const leaderError = new Error('entra down')
     t.setup.loader = async () => {
       await systemSleep(20)
-      throw new Error('entra down')
+      throw leaderError
     }
     const results = await Promise.allSettled([t.get(), t.get(), t.get()])
-    expect(results.every((r) => r.status === 'rejected')).toBe(true)
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    // The very error the leader got, not a look-alike: its code and upstream detail reach everyone.
+    for (const result of results) expect((result as PromiseRejectedResult).reason).toBe(leaderError)
     expect(t.setup.loads).toBe(1)
   })
 

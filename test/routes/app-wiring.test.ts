@@ -102,9 +102,7 @@ describe('the scheduled handler', () => {
 
   it('rethrows a failed refresh, so the cron run shows as failed', async () => {
     await emulator.fault({ route: 'entra.token', kind: 'status', status: 400, times: -1 })
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     await expect(h.scheduled()).rejects.toMatchObject({ code: 'entra_request_rejected' })
     expect(h.logs.some((line) => line.includes('"scheduled_refresh_failed"'))).toBe(true)
   })

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
-import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
 
@@ -16,9 +15,7 @@ describe('routes/health', () => {
   })
 
   it('answers /readyz 200 when an Entra token can be had', async () => {
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     const response = await h.request('/readyz')
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({
@@ -31,7 +28,7 @@ describe('routes/health', () => {
 
   it('answers /readyz 503 with the reason when Entra rejects the credential', async () => {
     const h = await createHarness({
-      vars: { AZURE_CLIENT_SECRET: 'nope', TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
+      vars: { AZURE_CLIENT_SECRET: 'nope' },
     })
     const response = await h.request('/readyz')
     expect(response.status).toBe(503)

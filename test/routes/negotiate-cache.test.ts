@@ -15,11 +15,69 @@ beforeEach(() => emulator.reset())
 const entraSource = (response: Response) =>
   /entra;dur=[\d.]+;desc="(\w+)"/.exec(response.headers.get('server-timing') ?? '')?.[1]
 
+/**
+ * The Worker's outbound fetch, passed through to the emulator while recording the Entra tokens
+ * issued and the ones the Auth API was called with; `hold()` keeps Entra's answers back until
+ * released (an aborted attempt still ends, as a real fetch does, and counts as finished).
+ */
+function observedUpstreams() {
+  const state = {
+    started: 0,
+    finished: 0,
+    /** access_token of every Entra answer, in order. */
+    issued: [] as string[],
+    /** The Entra token every Auth API call carried, in order. */
+    bearers: [] as string[],
+  }
+  let gate: Promise<void> | undefined
+  let onStart: () => void = () => undefined
+  const untilReleasedOrAborted = (signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason))
+      void gate?.then(resolve)
+    })
+  const upstream: typeof fetch = async (input, init) => {
+    const request = new Request(input, init)
+    const path = new URL(request.url).pathname
+    if (path.endsWith('/:generateToken')) {
+      state.bearers.push((request.headers.get('authorization') ?? '').replace(/^Bearer /, ''))
+    }
+    if (!path.endsWith('/oauth2/v2.0/token')) return fetch(request)
+    state.started++
+    try {
+      if (gate !== undefined) {
+        onStart()
+        await untilReleasedOrAborted(request.signal)
+      }
+      const response = await fetch(request)
+      const body = (await response.clone().json()) as { access_token?: string }
+      if (body.access_token !== undefined) state.issued.push(body.access_token)
+      return response
+    } finally {
+      state.finished++
+    }
+  }
+  return Object.assign(state, {
+    fetch: upstream,
+    /** Holds Entra's answers from now on; `started` settles when a held call begins. */
+    hold() {
+      let release: () => void = () => undefined
+      gate = new Promise<void>((resolve) => (release = resolve))
+      const started = new Promise<void>((resolve) => (onStart = resolve))
+      return {
+        started,
+        release: () => {
+          gate = undefined
+          release()
+        },
+      }
+    },
+  })
+}
+
 describe('routes/negotiate token caching', () => {
   it('makes exactly one Entra call for many negotiations in a warm isolate', async () => {
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     for (let i = 0; i < 10; i++) expect((await h.request('/negotiate')).status).toBe(200)
     const counters = await emulator.counters()
     expect(counters['entra.token']).toBe(1)
@@ -28,9 +86,7 @@ describe('routes/negotiate token caching', () => {
 
   it('makes one Entra call for concurrent negotiations in a cold isolate', async () => {
     await emulator.latency('entra.token', 200)
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     const responses = await Promise.all(Array.from({ length: 6 }, () => h.request('/negotiate')))
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200])
     expect((await emulator.counters())['entra.token']).toBe(1)
@@ -45,10 +101,7 @@ describe('routes/negotiate token caching', () => {
   })
 
   it('works with a certificate credential (PS256 assertion with x5t#S256)', async () => {
-    const h = await createHarness({
-      app: 'ownerCertificate',
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness({ app: 'ownerCertificate' })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(200)
     expect(entraSource(response)).toBe('fetch')
@@ -58,31 +111,38 @@ describe('routes/negotiate token caching', () => {
 
   it('refreshes ahead of expiry in the background without making the request wait', async () => {
     await emulator.settings({ entraTokenLifetimeSeconds: 3600, entraRefreshInSeconds: 1800 })
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const entra = observedUpstreams()
+    const h = await createHarness({ fetch: entra.fetch })
     expect((await h.request('/negotiate')).status).toBe(200)
     h.advance(1900_000) // past refresh_in, well before the 5-minute stale margin
-    await emulator.latency('entra.token', 400)
+    const held = entra.hold()
     const { response, settled } = await h.requestDeferred('/negotiate')
-    let refreshed = false
-    void settled.then(() => (refreshed = true))
+    // Answered while the refresh's Entra call is still held: the request did not wait for it.
+    const finishedWhenAnswered = entra.finished
+    await held.started
+    expect({ started: entra.started, finishedWhenAnswered }).toEqual({
+      started: 2,
+      finishedWhenAnswered: 1,
+    })
     expect(response.status).toBe(200)
     expect(entraSource(response)).toBe('memory')
-    expect(refreshed).toBe(false) // the refresh is still running after the response
+    expect(entra.bearers).toEqual([entra.issued[0], entra.issued[0]])
+
+    held.release()
     await settled
-    expect((await emulator.counters())['entra.token']).toBe(2)
-    // The next request takes the new token from memory and starts no further refresh.
+    expect(entra.finished).toBe(2)
+    expect(entra.issued).toHaveLength(2)
+    expect(entra.issued[1]).not.toBe(entra.issued[0])
+    // The next request uses the refreshed token from memory and starts no further refresh.
     const next = await h.request('/negotiate')
     expect(entraSource(next)).toBe('memory')
+    expect(entra.bearers.at(-1)).toBe(entra.issued[1])
     expect((await emulator.counters())['entra.token']).toBe(2)
   })
 
   it('makes a request wait only when the token is within 5 minutes of expiry', async () => {
     await emulator.settings({ entraTokenLifetimeSeconds: 3600 })
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     await h.request('/negotiate')
     h.advance(3600_000 - 4 * 60_000)
     const response = await h.request('/negotiate')
@@ -166,9 +226,7 @@ describe('routes/negotiate secrecy', () => {
   it('never writes secrets, assertions or tokens to logs or error bodies', async () => {
     const credentials = await emulator.credentials()
     const secretApp = credentials.apps.ownerSecret
-    const h = await createHarness({
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const h = await createHarness()
     const ok = (await (await h.request('/negotiate')).json()) as { token: string }
     await emulator.fault({
       route: 'webpubsub.generateToken',
@@ -177,16 +235,10 @@ describe('routes/negotiate secrecy', () => {
       times: 2,
     })
     const failed = await (await h.request('/negotiate')).text()
-    const certHarness = await createHarness({
-      app: 'ownerCertificate',
-      vars: { TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) },
-    })
+    const certHarness = await createHarness({ app: 'ownerCertificate' })
     await certHarness.request('/negotiate')
     const wrong = await createHarness({
-      vars: {
-        AZURE_CLIENT_SECRET: 'wrong-secret-do-not-log',
-        TOKEN_CACHE: new KvDouble({ now: () => Date.now() }),
-      },
+      vars: { AZURE_CLIENT_SECRET: 'wrong-secret-do-not-log' },
     })
     const rejected = await (await wrong.request('/negotiate')).text()
 

@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { matchesGroupPattern } from '../../src/caller/roles'
 import { emulator, emulatorUrl, mintUserToken } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
-import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
 
@@ -22,7 +21,6 @@ const jwtVars = () => ({
   AUTH_ISSUER: `${emulatorUrl()}/oidc`,
   AUTH_AUDIENCE: AUDIENCE,
   POLICY,
-  TOKEN_CACHE: new KvDouble({ now: () => Date.now() }),
 })
 
 interface Negotiated {

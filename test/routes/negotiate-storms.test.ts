@@ -2,16 +2,16 @@
 // Auth API more often than they allow, whatever mix of requests, refreshes, probes and crons.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
-import { createHarness, problemOf, type Harness, type HarnessOptions } from '../support/harness'
+import { createHarness, problemOf, type Harness } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
 
-/** A harness with a KV of its own that follows the harness clock. */
-async function isolate(options: HarnessOptions = {}): Promise<{ h: Harness; kv: KvDouble }> {
+/** A harness with a KV the test can inspect, following the harness clock. */
+async function withInspectableKv(): Promise<{ h: Harness; kv: KvDouble }> {
   const clock = { now: () => Date.now() }
   const kv = new KvDouble({ now: () => clock.now() })
-  const h = await createHarness({ ...options, vars: { ...options.vars, TOKEN_CACHE: kv } })
+  const h = await createHarness({ vars: { TOKEN_CACHE: kv } })
   clock.now = () => h.now()
   return { h, kv }
 }
@@ -35,7 +35,7 @@ describe('routes/negotiate under an Entra throttle', () => {
       retryAfterSeconds: 60,
       times: -1,
     })
-    const { h } = await isolate()
+    const h = await createHarness()
     const first = await h.request('/negotiate')
     expect(first.status).toBe(503)
     expect(retryAfter(first)).toBe(60)
@@ -64,7 +64,7 @@ describe('routes/negotiate under an Entra throttle', () => {
       retryAfterSeconds: 60,
       times: -1,
     })
-    const { h } = await isolate()
+    const h = await createHarness()
     expect((await h.request('/negotiate')).status).toBe(503)
     const ready = await h.request('/readyz')
     expect(ready.status).toBe(503)
@@ -89,7 +89,7 @@ describe('routes/negotiate under an Entra throttle', () => {
       retryAfterSeconds: 120,
       times: -1,
     })
-    const { h } = await isolate()
+    const h = await createHarness()
     await expect(h.scheduled()).rejects.toMatchObject({ code: 'entra_throttled' })
     h.advance(30_000)
     const response = await h.request('/negotiate')
@@ -106,7 +106,7 @@ describe('routes/negotiate under an Entra throttle', () => {
       retryAfterSeconds: 30,
       times: -1,
     })
-    const { h } = await isolate()
+    const h = await createHarness()
     for (let i = 0; i < 5; i++) {
       const response = await h.request('/negotiate')
       expect(response.status).toBe(503)
@@ -118,7 +118,7 @@ describe('routes/negotiate under an Entra throttle', () => {
 
   it('holds 5 s after a 503 without Retry-After, once its own retries are spent', async () => {
     await emulator.fault({ route: 'entra.token', kind: 'status', status: 503, times: -1 })
-    const { h } = await isolate({ instantSleep: true })
+    const h = await createHarness({ instantSleep: true })
     const first = await h.request('/negotiate')
     expect(first.status).toBe(503)
     expect(retryAfter(first)).toBe(5)
@@ -135,7 +135,7 @@ describe('routes/negotiate under an Entra throttle', () => {
 
   it('serves a cached token during the throttle and starts one background refresh per window', async () => {
     await emulator.settings({ entraTokenLifetimeSeconds: 3600, entraRefreshInSeconds: 1800 })
-    const { h } = await isolate()
+    const h = await createHarness()
     expect((await h.request('/negotiate')).status).toBe(200)
     await emulator.fault({
       route: 'entra.token',
@@ -162,7 +162,7 @@ describe('routes/negotiate under an Entra throttle', () => {
 describe('routes/negotiate after Entra rejects the credential', () => {
   it('makes one Entra call for 20 requests and probes in the refresh window', async () => {
     await emulator.settings({ entraTokenLifetimeSeconds: 3600, entraRefreshInSeconds: 1800 })
-    const { h } = await isolate()
+    const h = await createHarness()
     expect((await h.request('/negotiate')).status).toBe(200)
     // Entra now refuses the request for good (e.g. the secret was revoked).
     await emulator.fault({ route: 'entra.token', kind: 'status', status: 400, times: -1 })
@@ -178,7 +178,7 @@ describe('routes/negotiate after Entra rejects the credential', () => {
 
 describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
   it('answers from memory for 30 s: no Entra calls, no KV traffic, no Auth API calls', async () => {
-    const { h, kv } = await isolate()
+    const { h, kv } = await withInspectableKv()
     expect((await h.request('/negotiate')).status).toBe(200)
     await emulator.fault({
       route: 'webpubsub.generateToken',
@@ -221,7 +221,7 @@ describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
   })
 
   it('recovers after the window once the Auth API accepts tokens again', async () => {
-    const { h } = await isolate()
+    const h = await createHarness()
     await emulator.fault({
       route: 'webpubsub.generateToken',
       kind: 'status',

@@ -1,12 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator, emulatorUrl } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
-import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
-
-/** A fresh KV per harness, so no test starts from another test's cached token. */
-const freshKv = () => ({ TOKEN_CACHE: new KvDouble({ now: () => Date.now() }) })
 
 describe('routes/negotiate against Entra failures', () => {
   it.each([
@@ -37,7 +33,7 @@ describe('routes/negotiate against Entra failures', () => {
   ])(
     'maps %s to 502 %s with the AADSTS number and trace ids',
     async (_label, vars, code, aadsts) => {
-      const h = await createHarness({ vars: { ...vars, ...freshKv() } })
+      const h = await createHarness({ vars })
       const response = await h.request('/negotiate')
       expect(response.status).toBe(502)
       const problem = await problemOf(response)
@@ -50,7 +46,7 @@ describe('routes/negotiate against Entra failures', () => {
   )
 
   it('explains an expired secret', async () => {
-    const h = await createHarness({ app: 'expiredSecret', vars: freshKv() })
+    const h = await createHarness({ app: 'expiredSecret' })
     const problem = await problemOf(await h.request('/negotiate'))
     expect(problem).toMatchObject({
       code: 'entra_credentials_rejected',
@@ -65,7 +61,6 @@ describe('routes/negotiate against Entra failures', () => {
     // Another app's client id with this certificate: Entra knows the app but not the certificate.
     const h = await createHarness({
       app: { ...owner, clientId: credentials.apps.ownerSecret.clientId },
-      vars: freshKv(),
     })
     const problem = await problemOf(await h.request('/negotiate'))
     expect(problem).toMatchObject({
@@ -75,7 +70,7 @@ describe('routes/negotiate against Entra failures', () => {
   })
 
   it('explains a certificate assertion refused for clock skew (AADSTS700024)', async () => {
-    const h = await createHarness({ app: 'ownerCertificate', vars: freshKv() })
+    const h = await createHarness({ app: 'ownerCertificate' })
     h.advance(60 * 60_000) // the Worker's clock runs an hour ahead of Entra's
     const response = await h.request('/negotiate')
     expect(response.status).toBe(502)
@@ -85,7 +80,7 @@ describe('routes/negotiate against Entra failures', () => {
   })
 
   it('remembers a rejected credential for 30 s instead of asking Entra again', async () => {
-    const h = await createHarness({ vars: { AZURE_CLIENT_SECRET: 'wrong-secret', ...freshKv() } })
+    const h = await createHarness({ vars: { AZURE_CLIENT_SECRET: 'wrong-secret' } })
     for (let i = 0; i < 4; i++) expect((await h.request('/negotiate')).status).toBe(502)
     expect((await emulator.counters())['entra.token']).toBe(1)
     h.advance(31_000)
@@ -100,7 +95,7 @@ describe('routes/negotiate against Entra failures', () => {
       status: 429,
       retryAfterSeconds: 2,
     })
-    const h = await createHarness({ instantSleep: true, vars: freshKv() })
+    const h = await createHarness({ instantSleep: true })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(200)
     expect(h.sleeps).toContain(2000)
@@ -109,7 +104,7 @@ describe('routes/negotiate against Entra failures', () => {
 
   it('retries 500 and 503 with backoff and gives up with 503 entra_unavailable', async () => {
     await emulator.fault({ route: 'entra.token', kind: 'status', status: 503, times: -1 })
-    const h = await createHarness({ instantSleep: true, vars: freshKv() })
+    const h = await createHarness({ instantSleep: true })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect((await problemOf(response)).code).toBe('entra_unavailable')
@@ -124,7 +119,7 @@ describe('routes/negotiate against Entra failures', () => {
       status: 429,
       retryAfterSeconds: 30,
     })
-    const h = await createHarness({ instantSleep: true, vars: freshKv() })
+    const h = await createHarness({ instantSleep: true })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect(response.headers.get('retry-after')).toBe('30')
@@ -134,7 +129,7 @@ describe('routes/negotiate against Entra failures', () => {
 
   it('gives up on a hanging Entra within the deadline', async () => {
     await emulator.fault({ route: 'entra.token', kind: 'hang', times: -1 })
-    const h = await createHarness({ upstreamDeadlineMs: 800, vars: freshKv() })
+    const h = await createHarness({ upstreamDeadlineMs: 800 })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect((await problemOf(response)).code).toBe('entra_unavailable')
@@ -142,7 +137,7 @@ describe('routes/negotiate against Entra failures', () => {
 
   it('flags a 200 without a token as an unexpected answer', async () => {
     await emulator.fault({ route: 'entra.token', kind: 'empty' })
-    const h = await createHarness({ vars: freshKv() })
+    const h = await createHarness()
     const response = await h.request('/negotiate')
     expect(response.status).toBe(502)
     expect((await problemOf(response)).code).toBe('entra_unexpected_response')
@@ -153,7 +148,7 @@ describe('routes/negotiate against Auth API failures', () => {
   it.each(['reader', 'noRole'] as const)(
     'explains the missing role for the %s app with 502 webpubsub_forbidden',
     async (app) => {
-      const h = await createHarness({ app, vars: freshKv() })
+      const h = await createHarness({ app })
       const response = await h.request('/negotiate')
       expect(response.status).toBe(502)
       const problem = await problemOf(response)
@@ -169,7 +164,7 @@ describe('routes/negotiate against Auth API failures', () => {
   )
 
   it('drops the Entra token on a 401, fetches a new one and retries once', async () => {
-    const h = await createHarness({ vars: freshKv() })
+    const h = await createHarness()
     expect((await h.request('/negotiate')).status).toBe(200)
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'status', status: 401 })
     const response = await h.request('/negotiate')
@@ -187,7 +182,7 @@ describe('routes/negotiate against Auth API failures', () => {
       status: 401,
       times: 2,
     })
-    const h = await createHarness({ vars: freshKv() })
+    const h = await createHarness()
     const response = await h.request('/negotiate')
     expect(response.status).toBe(502)
     const problem = await problemOf(response)
@@ -197,7 +192,7 @@ describe('routes/negotiate against Auth API failures', () => {
 
   it('retries a 500 from the Auth API', async () => {
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'status', status: 500 })
-    const h = await createHarness({ instantSleep: true, vars: freshKv() })
+    const h = await createHarness({ instantSleep: true })
     expect((await h.request('/negotiate')).status).toBe(200)
     expect((await emulator.counters())['webpubsub.generateToken']).toBe(2)
   })
@@ -209,7 +204,7 @@ describe('routes/negotiate against Auth API failures', () => {
       status: 429,
       retryAfterSeconds: 60,
     })
-    const h = await createHarness({ instantSleep: true, vars: freshKv() })
+    const h = await createHarness({ instantSleep: true })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect(response.headers.get('retry-after')).toBe('60')
@@ -218,7 +213,7 @@ describe('routes/negotiate against Auth API failures', () => {
 
   it('answers 503 webpubsub_unavailable when the Auth API hangs', async () => {
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'hang', times: -1 })
-    const h = await createHarness({ upstreamDeadlineMs: 800, vars: freshKv() })
+    const h = await createHarness({ upstreamDeadlineMs: 800 })
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect((await problemOf(response)).code).toBe('webpubsub_unavailable')
@@ -228,7 +223,7 @@ describe('routes/negotiate against Auth API failures', () => {
     'answers 502 webpubsub_unexpected_response for a %s body',
     async (kind) => {
       await emulator.fault({ route: 'webpubsub.generateToken', kind })
-      const h = await createHarness({ vars: freshKv() })
+      const h = await createHarness()
       const response = await h.request('/negotiate')
       expect(response.status).toBe(502)
       expect((await problemOf(response)).code).toBe('webpubsub_unexpected_response')
@@ -237,7 +232,7 @@ describe('routes/negotiate against Auth API failures', () => {
 
   it('answers 502 webpubsub_request_rejected for a 400 from the Auth API', async () => {
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'status', status: 400 })
-    const h = await createHarness({ vars: freshKv() })
+    const h = await createHarness()
     const response = await h.request('/negotiate')
     expect(response.status).toBe(502)
     expect((await problemOf(response)).code).toBe('webpubsub_request_rejected')
@@ -271,7 +266,6 @@ describe('routes/negotiate against absurd Retry-After values', () => {
     ['x-ms-retry-after-ms of 400 digits (was Infinity)', 'x-ms-retry-after-ms', '9'.repeat(400)],
   ])('caps an Auth API %s at Retry-After: 3600', async (_label, name, value) => {
     const h = await createHarness({
-      vars: freshKv(),
       fetch: authApiAnswering(() =>
         Response.json(
           { code: 'Error.TooManyRequests' },
@@ -295,7 +289,7 @@ describe('routes/negotiate against absurd Retry-After values', () => {
       status: 429,
       retryAfterSeconds: 1e20,
     })
-    const h = await createHarness({ vars: freshKv() })
+    const h = await createHarness()
     const response = await h.request('/negotiate')
     expect(response.status).toBe(503)
     expect(response.headers.get('retry-after')).toBe('3600')
@@ -313,7 +307,6 @@ describe('routes/negotiate against a client token that cannot be used', () => {
     ],
   ])('answers 502 webpubsub_unexpected_response when it %s', async (_label, claims, detail) => {
     const h = await createHarness({
-      vars: freshKv(),
       fetch: authApiAnswering(() => Response.json({ token: clientTokenFor(claims) })),
     })
     const response = await h.request('/negotiate')
@@ -325,7 +318,6 @@ describe('routes/negotiate against a client token that cannot be used', () => {
 
   it('checks expiry on the negotiator clock: a token valid now is refused an hour later', async () => {
     const h = await createHarness({
-      vars: freshKv(),
       fetch: authApiAnswering(() =>
         Response.json({ token: clientTokenFor({ exp: Math.floor(Date.now() / 1000) + 1800 }) }),
       ),

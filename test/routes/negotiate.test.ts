@@ -2,7 +2,6 @@ import { decodeJwt } from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator, emulatorUrl } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
-import { KvDouble } from '../support/kv-double'
 
 beforeEach(() => emulator.reset())
 
@@ -136,7 +135,7 @@ describe('routes/negotiate', () => {
   })
 
   it('writes Server-Timing with the Entra source, the Auth API and the total', async () => {
-    const h = await createHarness({ vars: { TOKEN_CACHE: new KvDouble() } })
+    const h = await createHarness()
     const first = await h.request('/negotiate')
     expect(first.headers.get('server-timing')).toMatch(/entra;dur=[\d.]+;desc="fetch"/)
     expect(first.headers.get('server-timing')).toMatch(/authapi;dur=[\d.]+/)

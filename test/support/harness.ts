@@ -1,13 +1,18 @@
 // Builds a fresh negotiator app per test with a controllable clock, captured logs and waitUntil.
-import { createExecutionContext, env as workerEnv, waitOnExecutionContext } from 'cloudflare:test'
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { createApp } from '../../src/app'
 import { systemSleep } from '../../src/lib/clock'
 import { emulator, emulatorUrl, type DemoApp } from './emulator'
+import { KvDouble } from './kv-double'
 
 export interface HarnessOptions {
   /** Which demo app signs in; default the Owner with a secret. */
   app?: 'ownerSecret' | 'ownerCertificate' | 'reader' | 'noRole' | 'expiredSecret' | DemoApp
-  /** Extra or replaced variables; `undefined` removes one. */
+  /**
+   * Extra or replaced variables; `undefined` removes one. TOKEN_CACHE is a fresh KvDouble on the
+   * harness clock unless given here: pass one to inspect or share it, or the Miniflare namespace
+   * (`env.TOKEN_CACHE` from cloudflare:test) where a test needs the real binding.
+   */
   vars?: Record<string, unknown>
   /** Sleep advances the fake clock at once instead of waiting (for retry tests). */
   instantSleep?: boolean
@@ -61,7 +66,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     AZURE_AUTHORITY_HOST: emulatorUrl(),
     WEBPUBSUB_ENDPOINT: emulatorUrl(),
     WEBPUBSUB_HUBS: 'chat,lobby',
-    TOKEN_CACHE: workerEnv.TOKEN_CACHE,
+    // Empty per harness: a test's Entra calls never depend on what an earlier test left in KV.
+    TOKEN_CACHE: new KvDouble({ now }),
   }
   for (const [name, value] of Object.entries(options.vars ?? {})) {
     if (value === undefined) delete env[name]
