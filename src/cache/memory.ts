@@ -19,7 +19,7 @@ export interface MemorySlot<T> {
    */
   backoff?: { error: unknown; untilMs: number }
   /** Whoever uses the tokens refuses even fresh ones: none is handed out or loaded till `untilMs`. */
-  suspended?: { error: unknown; untilMs: number }
+  suspended?: { error: unknown; untilMs: number; windowMs: number }
 }
 
 export interface MemoryCache<T> {

@@ -51,6 +51,11 @@ export interface GetTokenOptions {
   rejectedToken?: string
 }
 
+export interface SuspensionWindows {
+  firstMs: number
+  maxMs: number
+}
+
 export interface LayeredTokenCache<T extends ExpiringToken> {
   get(options: GetTokenOptions): Promise<{ token: T; source: TokenSource }>
   /**
@@ -61,10 +66,13 @@ export interface LayeredTokenCache<T extends ExpiringToken> {
    */
   invalidate(accessToken: string): void
   /**
-   * Whoever uses the tokens refused even a fresh one: until `untilMs`, get() throws `error` (with
-   * the time left) without touching memory, KV or the loader, and the cron loads nothing.
+   * Whoever uses the tokens refused even a fresh one: for a window, get() throws `error` (with the
+   * time left) without touching memory, KV or the loader, and the cron loads nothing. The window
+   * starts at `firstMs` and doubles, up to `maxMs`, while suspensions follow one another (the
+   * refusal persists); one that comes long after the last starts small again, so a passing fault
+   * costs seconds, not the full window. Returns the window chosen.
    */
-  suspend(error: unknown, untilMs: number): void
+  suspend(error: unknown, windows: SuspensionWindows): number
   /** For the cron: refresh KV when its token is missing or due; returns what it did. */
   refreshIfDue(deadlineMs: number): Promise<'fresh' | 'refreshed'>
 }
@@ -268,8 +276,14 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       }
     },
 
-    suspend(error, untilMs) {
-      slot.suspended = { error, untilMs }
+    suspend(error, { firstMs, maxMs }) {
+      const at = now()
+      const previous = slot.suspended
+      // Another refusal within one longest window of the last suspension's end: it persists.
+      const persists = previous !== undefined && at < previous.untilMs + maxMs
+      const windowMs = persists ? Math.min(maxMs, previous.windowMs * 2) : firstMs
+      slot.suspended = { error, untilMs: at + windowMs, windowMs }
+      return windowMs
     },
 
     invalidate(accessToken) {

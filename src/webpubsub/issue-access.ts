@@ -15,16 +15,17 @@ export interface AccessTokenProvider {
   /** Drops the token from memory; the reload with `rejectedToken` takes care of KV. */
   invalidate(accessToken: string): void
   /** Until `untilMs`, get() throws `error` (with the time left) and loads nothing. */
-  suspend(error: unknown, untilMs: number): void
+  /** Refuses to hand out tokens for a window that grows while refusals persist; returns it. */
+  suspend(error: unknown, windows: { firstMs: number; maxMs: number }): number
 }
 
 /**
  * How long a 401 for a freshly fetched Entra token is remembered. Such a 401 is a configuration
  * problem (scope of another cloud, app in another tenant) that no new token fixes, so asking Entra
- * and the Auth API again on every request would only add load; 30 s keeps recovery quick once it
- * is fixed.
+ * and the Auth API again on every request would only add load. The window starts short, so that
+ * two passing 401s in a row cost seconds, and doubles while the refusal persists, up to 30 s.
  */
-export const UNAUTHORIZED_WINDOW_MS = 30_000
+export const UNAUTHORIZED_WINDOWS = { firstMs: 5_000, maxMs: 30_000 }
 
 export interface IssueAccessRequest {
   endpoint: string
@@ -111,9 +112,9 @@ export async function issueClientAccess(
         continue
       }
       // The new token is refused too: a configuration problem. Answer from memory for a while.
-      deps.log({ event: 'authapi_unauthorized_suspended', windowMs: UNAUTHORIZED_WINDOW_MS })
-      deps.tokens.suspend(error, deps.now() + UNAUTHORIZED_WINDOW_MS)
-      throw withRetryAfter(error, Math.ceil(UNAUTHORIZED_WINDOW_MS / 1000))
+      const windowMs = deps.tokens.suspend(error, UNAUTHORIZED_WINDOWS)
+      deps.log({ event: 'authapi_unauthorized_suspended', windowMs })
+      throw withRetryAfter(error, Math.ceil(windowMs / 1000))
     }
   }
 }

@@ -428,7 +428,7 @@ describe('cache/token-cache', () => {
     await t.settle()
     t.setup.nowMs += 31 * MINUTE // due for a refresh, so the cron would load
     const refused = new Error('401 for a fresh token')
-    t.cache.suspend(refused, t.setup.nowMs + 30_000)
+    expect(t.cache.suspend(refused, { firstMs: 30_000, maxMs: 30_000 })).toBe(30_000)
     const io = () => ({ loads: t.setup.loads, reads: t.kv.reads, writes: t.kv.writes })
     const before = io()
     await expect(t.get()).rejects.toEqual(remembered(refused, 30_000))
@@ -440,5 +440,22 @@ describe('cache/token-cache', () => {
     expect(io()).toEqual({ ...before, reads: before.reads + 1 }) // the cron's own KV read
     t.setup.nowMs += 1_000
     expect((await t.get()).source).toBe('memory')
+  })
+
+  it('doubles the suspension while refusals persist and starts small again after a quiet spell', async () => {
+    const t = await build()
+    await t.get()
+    const refused = new Error('401 for a fresh token')
+    const windows = { firstMs: 5_000, maxMs: 30_000 }
+    const chosen: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const windowMs = t.cache.suspend(refused, windows)
+      chosen.push(windowMs)
+      await expect(t.get()).rejects.toEqual(remembered(refused, windowMs))
+      t.setup.nowMs += windowMs + 1_000 // the refusal comes back right after each window
+    }
+    expect(chosen).toEqual([5_000, 10_000, 20_000, 30_000, 30_000])
+    t.setup.nowMs += 31_000 // longer than the longest window without a refusal
+    expect(t.cache.suspend(refused, windows)).toBe(5_000)
   })
 })

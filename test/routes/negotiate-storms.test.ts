@@ -177,7 +177,7 @@ describe('routes/negotiate after Entra rejects the credential', () => {
 })
 
 describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
-  it('answers from memory for 30 s: no Entra calls, no KV traffic, no Auth API calls', async () => {
+  it('answers from memory while suspended (5, 10, 20, 30 s): one refresh-and-retry per window, no KV traffic', async () => {
     const { h, kv } = await withInspectableKv()
     expect((await h.request('/negotiate')).status).toBe(200)
     await emulator.fault({
@@ -188,13 +188,13 @@ describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
     })
     const first = await h.request('/negotiate')
     expect(first.status).toBe(502)
-    expect(retryAfter(first)).toBe(30)
+    expect(retryAfter(first)).toBe(5)
     expect(await entraCalls()).toBe(2) // the one refresh-and-retry
     expect(await authApiCalls()).toBe(3)
     const kvBefore = { reads: kv.reads, writes: kv.writes, deletes: kv.deletes }
 
-    for (let i = 1; i < 8; i++) {
-      h.advance(2_000)
+    for (let i = 1; i < 5; i++) {
+      h.advance(1_000)
       const response = await h.request('/negotiate')
       expect(response.status).toBe(502)
       const problem = await problemOf(response)
@@ -203,7 +203,7 @@ describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
         upstream: { service: 'webpubsub', status: 401 },
       })
       expect(problem.detail).toContain('WEBPUBSUB_SCOPE')
-      expect(leftOf(30, i * 2_000)).toContain(retryAfter(response))
+      expect(leftOf(5, i * 1_000)).toContain(retryAfter(response))
     }
     expect(await entraCalls()).toBe(2)
     expect(await authApiCalls()).toBe(3)
@@ -215,9 +215,16 @@ describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
     expect((await problemOf(ready)).code).toBe('webpubsub_unauthorized')
     expect(await entraCalls()).toBe(2)
 
-    h.advance(16_000) // the window is over: try again, once
-    expect((await h.request('/negotiate')).status).toBe(502)
-    expect(await entraCalls()).toBe(3)
+    // Each window over: one more try, then a window twice as long (30 s at most).
+    const windows: number[] = []
+    for (let i = 0; i < 4; i++) {
+      h.advance(windows.at(-1) === undefined ? 1_001 : windows.at(-1)! * 1000 + 1)
+      const again = await h.request('/negotiate')
+      expect(again.status).toBe(502)
+      windows.push(retryAfter(again)!)
+    }
+    expect(windows).toEqual([10, 20, 30, 30])
+    expect(await entraCalls()).toBe(2 + windows.length)
   })
 
   it('recovers after the window once the Auth API accepts tokens again', async () => {
@@ -230,7 +237,7 @@ describe('routes/negotiate when the Auth API refuses even fresh tokens', () => {
     })
     expect((await h.request('/negotiate')).status).toBe(502)
     expect((await h.request('/negotiate')).status).toBe(502)
-    h.advance(30_000)
+    h.advance(5_000)
     expect((await h.request('/negotiate')).status).toBe(200)
     expect(await entraCalls()).toBe(2)
   })

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import {
   issueClientAccess,
-  UNAUTHORIZED_WINDOW_MS,
+  UNAUTHORIZED_WINDOWS,
   type AccessTokenProvider,
   type IssueAccessDeps,
 } from '../../src/webpubsub/issue-access'
@@ -31,7 +31,7 @@ function fakeProvider(accessTokens: string[]) {
   const seen = {
     rejectedTokens: [] as (string | undefined)[],
     invalidations: [] as string[],
-    suspensions: [] as { error: unknown; untilMs: number }[],
+    suspensions: [] as { error: unknown; windows: { firstMs: number; maxMs: number } }[],
   }
   let next = 0
   const provider: AccessTokenProvider = {
@@ -43,8 +43,9 @@ function fakeProvider(accessTokens: string[]) {
     invalidate(accessToken) {
       seen.invalidations.push(accessToken)
     },
-    suspend(error, untilMs) {
-      seen.suspensions.push({ error, untilMs })
+    suspend(error, windows) {
+      seen.suspensions.push({ error, windows })
+      return 7_000 // whatever the provider decides; Retry-After must follow it
     },
   }
   return { provider, seen }
@@ -93,7 +94,7 @@ describe('webpubsub/issue-access', () => {
     expect(seen.suspensions).toEqual([])
   })
 
-  it('remembers for 30 s that a fresh token is refused too, and says so in Retry-After', async () => {
+  it('suspends issuing when a fresh token is refused too, with Retry-After from the window', async () => {
     const { provider, seen } = fakeProvider(['entra-1', 'entra-2'])
     const api = fakeAuthApi([401, 401])
     const { deps: d, logs } = deps(provider, api.fetch)
@@ -101,13 +102,13 @@ describe('webpubsub/issue-access', () => {
     await expect(failure).rejects.toMatchObject({
       code: 'webpubsub_unauthorized',
       upstream: { service: 'webpubsub', status: 401 },
-      retryAfterSeconds: 30,
+      retryAfterSeconds: 7,
     })
-    expect(UNAUTHORIZED_WINDOW_MS).toBe(30_000)
+    expect(UNAUTHORIZED_WINDOWS).toEqual({ firstMs: 5_000, maxMs: 30_000 })
     expect(seen.suspensions).toEqual([
       {
         error: expect.objectContaining({ code: 'webpubsub_unauthorized' }),
-        untilMs: NOW_MS + 30_000,
+        windows: UNAUTHORIZED_WINDOWS,
       },
     ])
     expect(api.bearers).toHaveLength(2)
