@@ -76,7 +76,10 @@ function audienceMatches(aud: unknown, host: string, path: string): boolean {
   }
 }
 
-export function createClientTokenSigner(secret: Uint8Array, keyId = `s-${randomUUID()}`): ClientTokenSigner {
+export function createClientTokenSigner(
+  secret: Uint8Array,
+  keyId = `s-${randomUUID()}`,
+): ClientTokenSigner {
   return {
     keyId,
     async sign(input) {
@@ -101,7 +104,8 @@ export function createClientTokenSigner(secret: Uint8Array, keyId = `s-${randomU
           currentDate: new Date(expected.nowSeconds * 1000),
         }))
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw new ClientTokenError('expired', 'The access token is expired.')
+        if (error instanceof joseErrors.JWTExpired)
+          throw new ClientTokenError('expired', 'The access token is expired.')
         if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') {
           throw new ClientTokenError('not_yet_valid', 'The access token is not yet valid.')
         }
@@ -110,12 +114,20 @@ export function createClientTokenSigner(secret: Uint8Array, keyId = `s-${randomU
         }
         throw new ClientTokenError('malformed', 'The access token is malformed.')
       }
-      if (typeof payload.exp !== 'number') throw new ClientTokenError('malformed', 'The access token has no exp.')
+      if (typeof payload.exp !== 'number')
+        throw new ClientTokenError('malformed', 'The access token has no exp.')
       if (!audienceMatches(payload.aud, expected.host, expected.path)) {
-        throw new ClientTokenError('audience', 'The access token audience does not match this endpoint and hub.')
+        throw new ClientTokenError(
+          'audience',
+          'The access token audience does not match this endpoint and hub.',
+        )
       }
       const asList = (value: unknown): string[] =>
-        Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : []
+        Array.isArray(value)
+          ? value.filter((v): v is string => typeof v === 'string')
+          : typeof value === 'string'
+            ? [value]
+            : []
       return {
         userId: typeof payload.sub === 'string' ? payload.sub : undefined,
         roles: asList(payload.role),

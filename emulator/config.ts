@@ -2,9 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { DEMO_TENANT_DOMAIN, DEMO_TENANT_ID } from './demo'
 import { isRouteName, type RouteName } from './lib/route-names'
-
-export type Role = 'owner' | 'reader' | 'none'
-export const ROLES: readonly Role[] = ['owner', 'reader', 'none']
+import { ROLES, type Role } from './roles'
 
 export interface Settings {
   /** `expires_in` of Entra access tokens; real Entra varies it (60–90 min), SPEC §2. */

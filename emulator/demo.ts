@@ -1,5 +1,5 @@
 // The built-in demo tenant and apps: fixed ids and secrets so that `npm run emulator` prints stable values.
-import type { Role } from './config'
+import type { Role } from './roles'
 
 /** Fake GUIDs in a recognisable pattern (never real tenants): `e0000000-…` tenant, `…a…` clients, `…b…` objects. */
 export const DEMO_TENANT_ID = 'e0000000-0000-4000-8000-000000000001'

@@ -7,7 +7,8 @@
 //   oidcKeys          RS256 + ES256 keys of the local OpenID issuer (emulator/oidc); reset() keeps them
 //   clientTokenSigner HS256 signer of client tokens (emulator/client-token.ts): `:generateToken`
 //                     signs with it, the WebSocket service verifies with the same instance
-//   settings          token lifetime / refresh_in;  counters, faults, latencyMs: per route name
+//   settings          token lifetime / refresh_in;  counters, faults, chaos, faultCounts, latencyMs:
+//                     per route name (chaos: seeded random faults, emulator/control/chaos.ts)
 //   jtiSeen           client-assertion jti replay cache;  closing: aborted by close()
 //   now()             the clock (ms); reset() restores everything but the keys to the config's
 // Reuse `authorizeRequest` (emulator/webpubsub/authorize.ts) for further data-plane routes.

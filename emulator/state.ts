@@ -1,13 +1,14 @@
-// The emulator's mutable state: registered apps, role assignments, keys, counters, faults, settings.
+// The emulator's mutable state: registered apps, role assignments, keys, counters, faults, chaos, settings.
 import { randomBytes } from 'node:crypto'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { createClientTokenSigner, type ClientTokenSigner } from './client-token'
-import { type EmulatorConfig, type Role, type Settings } from './config'
+import type { EmulatorConfig, Settings } from './config'
 import { DEMO_APPS } from './demo'
 import { derivedGuid } from './lib/guid'
 import { readCertificate, type RegisteredCertificate } from './lib/pem'
 import { ROUTE_NAMES, type RouteName } from './lib/route-names'
 import type { SelfSigned } from './lib/self-signed'
+import type { Role } from './roles'
 import { createOidcKeyring, type OidcKeyring } from './oidc/keys'
 
 export interface RegisteredApp {
@@ -21,12 +22,33 @@ export interface RegisteredApp {
 
 export type FaultKind = 'status' | 'hang' | 'malformed' | 'empty'
 
-export interface QueuedFault {
-  kind: FaultKind
+/** One fault as the instrumented route applies it; `latency` delays the real answer instead. */
+export interface InjectedFault {
+  kind: FaultKind | 'latency'
   status?: number
   retryAfterSeconds?: number
+  /** For `latency`: the extra delay. */
+  ms?: number
+}
+
+export interface QueuedFault extends InjectedFault {
+  kind: FaultKind
   /** Requests left to fault; -1 = until reset. */
   remaining: number
+}
+
+export interface ChaosFault extends InjectedFault {
+  /** Relative chance among the rule's faults. */
+  weight: number
+}
+
+/** Random faults on one route: each request faults with probability `rate`, then picks by weight. */
+export interface ChaosRule {
+  rate: number
+  faults: ChaosFault[]
+  seed: number
+  /** Seeded from `seed` and the route: the same seed and request order give the same faults. */
+  random: () => number
 }
 
 export interface EntraSigningKey {
@@ -54,6 +76,9 @@ export interface EmulatorState {
   settings: Settings
   counters: Record<RouteName, number>
   faults: Map<RouteName, QueuedFault[]>
+  chaos: Map<RouteName, ChaosRule>
+  /** Injected faults (queued and chaos) per route and kind label (`status:503`, `latency`, …). */
+  faultCounts: Map<RouteName, Record<string, number>>
   latencyMs: Map<RouteName, number>
   /** Client-assertion `jti` → its `exp` (seconds): replays are refused until then. */
   jtiSeen: Map<string, number>
@@ -92,6 +117,8 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
     settings: { ...config.settings },
     counters: zeroCounters(),
     faults: new Map(),
+    chaos: new Map(),
+    faultCounts: new Map(),
     latencyMs: new Map(),
     jtiSeen: new Map(),
     closing: new AbortController(),
@@ -129,6 +156,8 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
       state.settings = { ...config.settings }
       state.counters = zeroCounters()
       state.faults.clear()
+      state.chaos.clear()
+      state.faultCounts.clear()
       state.latencyMs = new Map(Object.entries(config.latencyMs) as [RouteName, number][])
       state.jtiSeen.clear()
     },

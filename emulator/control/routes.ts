@@ -1,11 +1,13 @@
-// The control API under `/_emulator`: credentials, counters, reset, faults, latency, settings, apps.
+// The control API under `/_emulator`: credentials, counters, reset, faults, chaos, latency, settings, apps.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
-import { ROLES, applySettings, type Role } from '../config'
+import { applySettings } from '../config'
+import { ROLES, type Role } from '../roles'
 import type { ClientService } from '../client/index'
 import type { AppEnv } from '../http/context'
 import { readCertificate } from '../lib/pem'
 import { isRouteName } from '../lib/route-names'
+import { parseChaosRequest } from './chaos'
 import type { EmulatorState, FaultKind } from '../state'
 import type { DemoCredentials } from '../types'
 
@@ -25,7 +27,13 @@ export function controlRoutes(
 
   control.get('/credentials', (c) => c.json(credentials()))
   control.get('/counters', (c) =>
-    c.json({ routes: { ...state.counters }, websocket: clientService?.counters() }),
+    c.json({
+      routes: { ...state.counters },
+      faults: Object.fromEntries(
+        [...state.faultCounts].map(([route, counts]) => [route, { ...counts }]),
+      ),
+      websocket: clientService?.counters(),
+    }),
   )
   control.post('/reset', (c) => {
     state.reset()
@@ -63,6 +71,19 @@ export function controlRoutes(
     })
     state.faults.set(route, queue)
     return c.json({ route, queued: queue.length }, 200)
+  })
+
+  control.post('/chaos', async (c) => {
+    const parsed = parseChaosRequest(await readJson(c.req.raw))
+    if (!parsed.ok) return badRequest(parsed.problem)
+    const { route, rule } = parsed
+    if (rule === undefined) {
+      state.chaos.delete(route)
+      return c.json({ route, rate: 0 }, 200)
+    }
+    state.chaos.set(route, rule)
+    const { rate, faults, seed } = rule
+    return c.json({ route, rate, faults, seed }, 200)
   })
 
   control.post('/latency', async (c) => {

@@ -1,13 +1,16 @@
-// Per-route instrumentation: counts every request, then applies configured latency and queued faults.
+// Per-route instrumentation: counts every request, then applies configured latency, queued faults and chaos.
 import type { Handler } from 'hono'
 import { entraError } from '../entra/errors'
 import type { RouteName } from '../lib/route-names'
 import { sleep } from '../lib/sleep'
-import type { EmulatorState, QueuedFault } from '../state'
+import type { EmulatorState, InjectedFault, QueuedFault } from '../state'
 import { webPubSubError } from '../webpubsub/errors'
 import type { AppContext, AppEnv } from './context'
 
-/** Wraps a route handler: count, then latency, then a queued fault or the handler itself. */
+/**
+ * Wraps a route handler: count, then latency, then a queued fault, else maybe a chaos fault, else
+ * the handler itself. Queued faults go first so a test that queues one gets it whatever the chaos.
+ */
 export function instrumented(
   state: EmulatorState,
   route: RouteName,
@@ -17,9 +20,14 @@ export function instrumented(
     state.counters[route] += 1
     const latency = state.latencyMs.get(route) ?? 0
     if (latency > 0) await sleep(latency, c.req.raw.signal, state.closing.signal)
-    const fault = takeFault(state, route)
+    const fault = takeFault(state, route) ?? drawChaosFault(state, route)
     if (fault === undefined) return handler(c, next)
+    countFault(state, route, fault)
     switch (fault.kind) {
+      case 'latency':
+        // A spike, not a failure: the real answer follows, late.
+        await sleep(fault.ms ?? 0, c.req.raw.signal, state.closing.signal)
+        return handler(c, next)
       case 'status':
         return statusFault(c, state, route, fault)
       case 'hang':
@@ -52,6 +60,34 @@ function takeFault(state: EmulatorState, route: RouteName): QueuedFault | undefi
   return fault
 }
 
+/** One draw against the rate, a second to pick by weight: the same seed replays the same faults. */
+function drawChaosFault(state: EmulatorState, route: RouteName): InjectedFault | undefined {
+  const rule = state.chaos.get(route)
+  if (rule === undefined || !(rule.random() < rule.rate)) return undefined
+  const total = rule.faults.reduce((sum, fault) => sum + fault.weight, 0)
+  let pick = rule.random() * total
+  for (const fault of rule.faults) {
+    pick -= fault.weight
+    if (pick < 0) return fault
+  }
+  // Floating-point rounding can leave pick at 0 after the last weight: that one was meant.
+  return rule.faults[rule.faults.length - 1]
+}
+
+/** `status:503`, `latency`, `hang`, …: the keys of the per-route fault counters. */
+function faultLabel(fault: InjectedFault): string {
+  return fault.kind === 'status' ? `status:${fault.status ?? DEFAULT_FAULT_STATUS}` : fault.kind
+}
+
+function countFault(state: EmulatorState, route: RouteName, fault: InjectedFault): void {
+  const counts = state.faultCounts.get(route) ?? {}
+  const label = faultLabel(fault)
+  counts[label] = (counts[label] ?? 0) + 1
+  state.faultCounts.set(route, counts)
+}
+
+const DEFAULT_FAULT_STATUS = 503
+
 const WEBPUBSUB_STATUS_CODES: Record<number, string> = {
   400: 'Error.BadRequest',
   401: 'Error.Unauthorized',
@@ -68,9 +104,9 @@ function statusFault(
   c: AppContext,
   state: EmulatorState,
   route: RouteName,
-  fault: QueuedFault,
+  fault: InjectedFault,
 ): Response {
-  const status = fault.status ?? 503
+  const status = fault.status ?? DEFAULT_FAULT_STATUS
   const headers: Record<string, string> =
     fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
   if (route.startsWith('entra.')) {

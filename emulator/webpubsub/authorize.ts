@@ -1,6 +1,6 @@
 // Data-plane authorization: verify the Entra bearer token, then check the principal's role (SPEC §3).
 import { errors as joseErrors, jwtVerify } from 'jose'
-import type { Role } from '../config'
+import type { Role } from '../roles'
 import { WEBPUBSUB_AUDIENCE } from '../entra/access-token'
 import type { EmulatorState } from '../state'
 import { webPubSubError } from './errors'
