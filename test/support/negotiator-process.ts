@@ -33,11 +33,23 @@ export interface NegotiatorOptions {
    * repository (see startNegotiator). The benchmark passes a folder it removes even on SIGINT.
    */
   workDirectory?: string
+  /**
+   * A module whose default export takes the Worker's default export (src/index.ts) and returns the
+   * Worker to run, e.g. one that hands it misbehaving bindings (bench/soak-worker.ts). The bundle's
+   * entry is generated, so the wrapper never imports src/: the Node typecheck, which has no Workers
+   * types, stays clear of src/. Never part of the deployed bundle, which wrangler builds from
+   * src/index.ts.
+   */
+  wrapper?: string
+  /** Open workerd's V8 inspector on a free port (RunningNegotiator.inspectorUrl), e.g. to read heap use. */
+  inspector?: boolean
 }
 
 export interface RunningNegotiator {
   /** e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string
+  /** With `inspector`: the DevTools protocol base, e.g. ws://127.0.0.1:9229 (targets at /json). */
+  inspectorUrl?: string
   dispose(): Promise<void>
 }
 
@@ -50,10 +62,24 @@ async function compatibilityDate(): Promise<string> {
 }
 
 /** Bundles the Worker as wrangler would: ESM, workerd export conditions, nothing external. */
-async function bundleWorker(outdir: string): Promise<string> {
+async function bundleWorker(outdir: string, wrapper: string | undefined): Promise<string> {
   const outfile = join(outdir, 'worker.js')
+  const worker = join(ROOT, 'src', 'index.ts')
   await build({
-    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    ...(wrapper === undefined
+      ? { entryPoints: [worker] }
+      : {
+          stdin: {
+            contents: [
+              `import worker from ${JSON.stringify(worker)}`,
+              `import wrap from ${JSON.stringify(resolve(wrapper))}`,
+              'export default wrap(worker)',
+            ].join('\n'),
+            resolveDir: ROOT,
+            sourcefile: 'wrapped-worker.ts',
+            loader: 'ts' as const,
+          },
+        }),
     outfile,
     bundle: true,
     format: 'esm',
@@ -85,7 +111,7 @@ export async function startNegotiator(options: NegotiatorOptions): Promise<Runni
   const onLog = options.onLog
   let mf: Miniflare | undefined
   try {
-    const scriptPath = await bundleWorker(outdir)
+    const scriptPath = await bundleWorker(outdir, options.wrapper)
     mf = new Miniflare({
       modules: true,
       modulesRoot: outdir,
@@ -116,6 +142,7 @@ export async function startNegotiator(options: NegotiatorOptions): Promise<Runni
             },
       host: '127.0.0.1',
       port: 0,
+      inspectorPort: options.inspector === true ? 0 : undefined,
       handleRuntimeStdio(stdout, stderr) {
         if (onLog === undefined) {
           stdout.resume()
@@ -130,6 +157,7 @@ export async function startNegotiator(options: NegotiatorOptions): Promise<Runni
     const running = mf
     return {
       url,
+      inspectorUrl: options.inspector === true ? (await mf.getInspectorURL()).href : undefined,
       async dispose() {
         await running.dispose()
         await rm(outdir, { recursive: true, force: true })
