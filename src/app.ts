@@ -17,7 +17,7 @@ import type { EntraToken } from './entra/client-credentials'
 import { prepareCredential } from './entra/credential'
 import { createEntraTokenSource, entraTokenCacheKey } from './entra/token-source'
 import { NegotiatorError } from './errors'
-import { allowedOrigin, corsMiddleware } from './http/cors'
+import { allowedOrigin, corsMiddleware, corsSettingsDespiteProblems } from './http/cors'
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger } from './lib/log'
@@ -146,7 +146,8 @@ export function createApp(options: AppOptions = {}) {
     const state = await runtimeFor(c.env)
     c.set('runtime', state)
     if (state.ok) return state.runtime.cors(c, next)
-    await next()
+    // A browser app on an allowed origin must be able to read why (config_invalid) too.
+    return corsMiddleware(corsSettingsDespiteProblems(c.env, state.problems))(c, next)
   })
   app.route('/', healthRoutes)
   app.route('/', negotiateRoutes)

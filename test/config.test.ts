@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config'
+import { FAKE_CERT_PEM, FAKE_KEY_PEM } from './support/fake-pem'
 
 const base = {
   AUTH_MODE: 'anonymous',
@@ -15,10 +16,6 @@ const problemsOf = (env: Record<string, unknown>) => {
   if (result.ok) throw new Error('expected problems')
   return result.problems
 }
-
-// A syntactically valid PEM pair; the bytes only need to be base64 for parsing.
-const KEY = '-----BEGIN PRIVATE KEY-----\nAAECAwQF\n-----END PRIVATE KEY-----'
-const CERT = '-----BEGIN CERTIFICATE-----\nBgcICQoL\n-----END CERTIFICATE-----'
 
 describe('config', () => {
   it('parses a complete configuration with defaults', () => {
@@ -131,7 +128,8 @@ describe('config', () => {
 
   it('wants exactly one credential', () => {
     expect(
-      problemsOf({ ...base, AZURE_CLIENT_CERTIFICATE: `${KEY}\n${CERT}` })[0]?.problem,
+      problemsOf({ ...base, AZURE_CLIENT_CERTIFICATE: `${FAKE_KEY_PEM}\n${FAKE_CERT_PEM}` })[0]
+        ?.problem,
     ).toContain('exactly one')
     expect(problemsOf({ ...base, AZURE_CLIENT_SECRET: '' })[0]?.variable).toBe(
       'AZURE_CLIENT_SECRET',

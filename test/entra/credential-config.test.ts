@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseCertificatePem } from '../../src/entra/credential-config'
-
-// A syntactically valid PEM pair; the bytes only need to be base64 for parsing.
-const KEY = '-----BEGIN PRIVATE KEY-----\nAAECAwQF\n-----END PRIVATE KEY-----'
-const CERT = '-----BEGIN CERTIFICATE-----\nBgcICQoL\n-----END CERTIFICATE-----'
+import { FAKE_CERT_PEM, FAKE_KEY_PEM } from '../support/fake-pem'
 
 describe('entra/credential-config parseCertificatePem', () => {
   const parse = (pem: string) => {
@@ -13,7 +10,7 @@ describe('entra/credential-config parseCertificatePem', () => {
   }
 
   it('splits key and leaf certificate, in any order, with escaped newlines', () => {
-    const { result, problems } = parse(`${CERT}\\n${KEY}`.replace(/\n/g, '\\n'))
+    const { result, problems } = parse(`${FAKE_CERT_PEM}\\n${FAKE_KEY_PEM}`.replace(/\n/g, '\\n'))
     expect(problems).toEqual([])
     expect(result?.kind).toBe('certificate')
     if (result?.kind !== 'certificate') return
@@ -24,14 +21,14 @@ describe('entra/credential-config parseCertificatePem', () => {
 
   it('explains how to convert a PKCS#1 key', () => {
     const { result, problems } = parse(
-      '-----BEGIN RSA PRIVATE KEY-----\nAAEC\n-----END RSA PRIVATE KEY-----\n' + CERT,
+      '-----BEGIN RSA PRIVATE KEY-----\nAAEC\n-----END RSA PRIVATE KEY-----\n' + FAKE_CERT_PEM,
     )
     expect(result).toBeUndefined()
     expect(problems[0]).toContain('openssl pkcs8 -topk8 -nocrypt')
   })
 
   it('asks for the certificate when only a key is given', () => {
-    const { problems } = parse(KEY)
+    const { problems } = parse(FAKE_KEY_PEM)
     expect(problems).toEqual([expect.stringContaining('no "BEGIN CERTIFICATE" block')])
   })
 

@@ -2,6 +2,7 @@ import { env as workerEnv } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
+import { failingRateLimiter, fakeRateLimiter } from '../support/rate-limiter'
 
 beforeEach(() => emulator.reset())
 
@@ -83,21 +84,8 @@ describe('CORS', () => {
 })
 
 describe('rate limits', () => {
-  const limiter = (allow: number) => {
-    const keys: string[] = []
-    return {
-      keys,
-      binding: {
-        async limit({ key }: { key: string }) {
-          keys.push(key)
-          return { success: keys.filter((k) => k === key).length <= allow }
-        },
-      },
-    }
-  }
-
   it('answers 429 with Retry-After past the limit, per client IP when anonymous, without upstream calls', async () => {
-    const fake = limiter(2)
+    const fake = fakeRateLimiter(2)
     const h = await createHarness({ vars: { RATE_LIMITER: fake.binding } })
     const ip = { 'cf-connecting-ip': '203.0.113.7' }
     expect((await h.request('/negotiate', { headers: ip })).status).toBe(200)
@@ -120,7 +108,7 @@ describe('rate limits', () => {
 
   it('lets requests through when the limiter itself fails', async () => {
     const h = await createHarness({
-      vars: { RATE_LIMITER: { limit: () => Promise.reject(new Error('binding down')) } },
+      vars: { RATE_LIMITER: failingRateLimiter() },
     })
     expect((await h.request('/negotiate')).status).toBe(200)
     expect(h.logs.some((l) => l.includes('rate_limiter_failed'))).toBe(true)

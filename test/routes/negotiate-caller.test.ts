@@ -11,9 +11,11 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createEncryptedKv } from '../../src/cache/encrypted-kv'
 import { jwksCacheKey } from '../../src/caller/verifier'
-import { emulator, emulatorUrl, mintUserToken } from '../support/emulator'
+import { emulator, emulatorUrl } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
+import { fakeRateLimiter } from '../support/rate-limiter'
+import { mintUserToken } from '../support/user-token'
 
 beforeEach(() => emulator.reset())
 
@@ -130,15 +132,18 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     )
   })
 
-  it('refuses alg: none', async () => {
+  // An unsecured JWT (RFC 7519 §6) is well-formed, so it passes the shape check and is refused by
+  // the algorithm allow-list, before any key is looked up.
+  it('refuses alg: none as an algorithm that is not accepted, without fetching keys', async () => {
     const h = await createHarness({ vars: jwtVars() })
     const valid = await mintUserToken({ sub: 'mallory', audience: AUDIENCE })
     const [, payload] = valid.split('.')
     const header = btoa(JSON.stringify({ alg: 'none', typ: 'JWT' })).replace(/=+$/, '')
     await expectRefused(
       await h.request('/negotiate', bearer(`${header}.${payload}.`)),
-      /algorithm|not a valid/,
+      /^The token is signed with an algorithm that is not accepted\.$/,
     )
+    expect((await emulator.counters())['oidc.jwks']).toBe(0)
   })
 
   it("refuses an HS256 token signed with the issuer's public key (algorithm confusion)", async () => {
@@ -186,28 +191,58 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     await expectRefused(await h.request('/negotiate', bearer(token)), message)
   })
 
-  it('tolerates small clock skew within AUTH_CLOCK_TOLERANCE_SECONDS', async () => {
-    const h = await createHarness({ vars: jwtVars({ AUTH_CLOCK_TOLERANCE_SECONDS: '60' }) })
-    const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE, expiresInSeconds: -20 })
-    expect((await h.request('/negotiate', bearer(token))).status).toBe(200)
+  describe('AUTH_CLOCK_TOLERANCE_SECONDS', () => {
+    // Each case lies well outside the other settings' tolerance (the default is 30 s), so only the
+    // configured value can decide it.
+    it('refuses a token expired 60 s ago with the default tolerance of 30 s', async () => {
+      const h = await createHarness({ vars: jwtVars() })
+      const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE, expiresInSeconds: -60 })
+      await expectRefused(await h.request('/negotiate', bearer(token)), /^The token has expired\.$/)
+    })
+
+    it('accepts a token expired 60 s ago when it is 120', async () => {
+      const h = await createHarness({ vars: jwtVars({ AUTH_CLOCK_TOLERANCE_SECONDS: '120' }) })
+      const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE, expiresInSeconds: -60 })
+      expect((await h.request('/negotiate', bearer(token))).status).toBe(200)
+    })
+
+    it('refuses a token expired 20 s ago when it is 0', async () => {
+      const h = await createHarness({ vars: jwtVars({ AUTH_CLOCK_TOLERANCE_SECONDS: '0' }) })
+      const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE, expiresInSeconds: -20 })
+      await expectRefused(await h.request('/negotiate', bearer(token)), /^The token has expired\.$/)
+    })
   })
 
-  it('refuses an unknown kid and refetches the JWKS at most once per cooldown', async () => {
+  it('refuses an unknown kid and refetches the JWKS once per 30 s cooldown', async () => {
     const h = await createHarness({ vars: jwtVars() })
     const good = await mintUserToken({ sub: 'alice', audience: AUDIENCE })
     expect((await h.request('/negotiate', bearer(good))).status).toBe(200)
-    const fetchesBefore = (await emulator.counters())['oidc.jwks']
+    expect((await emulator.counters())['oidc.jwks']).toBe(1)
     const unknown = await mintUserToken({
       sub: 'alice',
       audience: AUDIENCE,
       kid: 'not-a-known-kid',
     })
-    for (let i = 0; i < 3; i++) {
-      const response = await h.request('/negotiate', bearer(unknown))
-      expect(response.status).toBe(401)
-      expect((await problemOf(response)).detail).toMatch(/unknown kid/)
+    const refuseThrice = async () => {
+      for (let i = 0; i < 3; i++) {
+        const response = await h.request('/negotiate', bearer(unknown))
+        expect(response.status).toBe(401)
+        expect((await problemOf(response)).detail).toMatch(/unknown kid/)
+      }
     }
-    expect((await emulator.counters())['oidc.jwks'] - fetchesBefore).toBeLessThanOrEqual(1)
+    // Keys fetched within the cooldown are not fetched again for an unknown kid.
+    await refuseThrice()
+    expect((await emulator.counters())['oidc.jwks']).toBe(1)
+    // Past it, the first unknown kid refetches and starts a new cooldown for the next two.
+    h.advance(30_000)
+    await refuseThrice()
+    expect((await emulator.counters())['oidc.jwks']).toBe(2)
+    h.advance(20_000)
+    await refuseThrice()
+    expect((await emulator.counters())['oidc.jwks']).toBe(2)
+    h.advance(10_000)
+    await refuseThrice()
+    expect((await emulator.counters())['oidc.jwks']).toBe(3)
   })
 
   it('refuses a token over 8 KiB before verifying it', async () => {
@@ -238,19 +273,29 @@ describe('caller verification (AUTH_MODE=jwt)', () => {
     },
   )
 
-  it('rate-limits per verified user', async () => {
-    const keys: string[] = []
+  it('rate-limits per verified user with 429 rate_limited and Retry-After of the configured period', async () => {
+    const limiter = fakeRateLimiter(1)
+    // 10 rather than the default 60, so that the header can only come from the setting.
     const h = await createHarness({
-      vars: jwtVars({
-        RATE_LIMITER: {
-          limit: async ({ key }: { key: string }) => (keys.push(key), { success: keys.length < 2 }),
-        },
-      }),
+      vars: jwtVars({ RATE_LIMITER: limiter.binding, RATE_LIMIT_PERIOD_SECONDS: '10' }),
     })
     const token = await mintUserToken({ sub: 'carol', audience: AUDIENCE })
     expect((await h.request('/negotiate', bearer(token))).status).toBe(200)
-    expect((await h.request('/negotiate', bearer(token))).status).toBe(429)
-    expect(keys).toEqual(['user:carol', 'user:carol'])
+    const before = await emulator.counters()
+    const limited = await h.request('/negotiate', bearer(token))
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('10')
+    expect(await problemOf(limited)).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      retryAfterSeconds: 10,
+    })
+    expect((await emulator.counters())['webpubsub.generateToken']).toBe(
+      before['webpubsub.generateToken'],
+    )
+    const other = await mintUserToken({ sub: 'dave', audience: AUDIENCE })
+    expect((await h.request('/negotiate', bearer(other))).status).toBe(200)
+    expect(limiter.keys).toEqual(['user:carol', 'user:carol', 'user:dave'])
   })
 
   it("seeds a new isolate's JWKS from KV so it fetches nothing from the issuer", async () => {
