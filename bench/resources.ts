@@ -91,3 +91,37 @@ export class Resources {
     return this.closing
   }
 }
+
+/**
+ * Runs a bench program's `main` with one Resources, stopping every server it started on SIGINT or
+ * SIGTERM, on failure and at the end, then exits (130 after a signal).
+ */
+export async function runWithResources(
+  what: string,
+  main: (resources: Resources) => Promise<void>,
+): Promise<never> {
+  const resources = new Resources()
+  let interrupted = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      if (interrupted) return
+      interrupted = true
+      console.error(`\n${signal}: stopping every server the ${what} started`)
+      // Once a Miniflare exists, its own exit hook also answers the signal: it kills workerd and
+      // exits at once, and Resources' 'exit' handler stops the rest. Otherwise the run ends on its
+      // own (every loop watches the abort signal) and exits below; the timer is the backstop.
+      void resources.closeAll()
+      setTimeout(() => process.exit(130), 15_000).unref()
+    })
+  try {
+    await main(resources)
+  } catch (error) {
+    // After a signal, failures of requests to servers being stopped are expected noise.
+    if (!interrupted) console.error(error)
+    process.exitCode = 1
+  } finally {
+    await resources.closeAll()
+  }
+  // Idle keep-alive sockets in fetch's pool would hold the process open for seconds more.
+  process.exit(interrupted ? 130 : undefined)
+}

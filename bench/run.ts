@@ -14,7 +14,7 @@ import { runLoad } from './load'
 import { describeMachine, packageVersions } from './machine'
 import { memoryMiB } from './proc'
 import { printReport } from './report'
-import { Resources } from './resources'
+import { runWithResources, type Resources } from './resources'
 import { NEGOTIATE, runPhases } from './phases'
 import { MAX_REQUESTS_PER_SEGMENT, type Upstream } from './segment'
 import type { BenchReport, PerContestant } from './types'
@@ -152,27 +152,4 @@ async function main(resources: Resources): Promise<void> {
   log('wrote reports/bench.json')
 }
 
-const resources = new Resources()
-let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    if (interrupted) return
-    interrupted = true
-    console.error(`\n${signal}: stopping every server the bench started`)
-    // Once a Miniflare exists, its own exit hook also answers the signal: it kills workerd and
-    // exits at once, and Resources' 'exit' handler stops the rest. Otherwise the run ends on its
-    // own (every loop watches the abort signal) and exits below; the timer is the backstop.
-    void resources.closeAll()
-    setTimeout(() => process.exit(130), 15_000).unref()
-  })
-try {
-  await main(resources)
-} catch (error) {
-  // After a signal, failures of requests to servers being stopped are expected noise.
-  if (!interrupted) console.error(error)
-  process.exitCode = 1
-} finally {
-  await resources.closeAll()
-  // Idle keep-alive sockets in fetch's pool would hold the process open for seconds more.
-  process.exit(interrupted ? 130 : undefined)
-}
+await runWithResources('bench', main)

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describeMachine, packageVersions } from './machine'
-import { Resources } from './resources'
+import { runWithResources, type Resources } from './resources'
 import { finishFaults, shortenEntraTokens, startFaults, type FaultPlan } from './soak-faults'
 import { createSoakProgress, runSoakLoad } from './soak-load'
 import { createMemoryMonitor } from './soak-memory'
@@ -144,24 +144,4 @@ async function main(resources: Resources): Promise<void> {
   log('wrote reports/soak.json')
 }
 
-const resources = new Resources()
-let interrupted = false
-for (const name of ['SIGINT', 'SIGTERM'] as const)
-  process.on(name, () => {
-    if (interrupted) return
-    interrupted = true
-    console.error(`\n${name}: stopping the emulator and workerd`)
-    // As in bench/run.ts: Miniflare's exit hook may exit at once; Resources' 'exit' handler stops the rest.
-    void resources.closeAll()
-    setTimeout(() => process.exit(130), 15_000).unref()
-  })
-try {
-  await main(resources)
-} catch (error) {
-  if (!interrupted) console.error(error)
-  process.exitCode = 1
-} finally {
-  await resources.closeAll()
-  // Idle keep-alive sockets in fetch's pool would hold the process open for seconds more.
-  process.exit(interrupted ? 130 : undefined)
-}
+await runWithResources('soak', main)

@@ -150,10 +150,23 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
     return rememberedError(error, holdMs)
   }
 
-  const loaded = (token: T): void => {
+  /**
+   * Loads a new token unless a remembered failure forbids it (checked at the last moment: one may
+   * have been remembered while the caller read KV); a failure is remembered, a success clears them.
+   */
+  const loadUnlessBlocked = async (deadlineMs: number): Promise<T> => {
+    const blocked = loadBlockedBy(now())
+    if (blocked !== undefined) throw blocked.error
+    let token: T
+    try {
+      token = await options.load(deadlineMs)
+    } catch (error) {
+      throw rememberFailure(error)
+    }
     slot.entry = token
     slot.rejected = undefined
     slot.backoff = undefined
+    return token
   }
 
   /** Takes the lease if nobody holds a live one; returns its id, or undefined. */
@@ -186,18 +199,13 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
           return { token: fromKv, source: 'kv' }
         }
       }
-      // Checked again: a failure may have been remembered while this task was reading KV.
-      const blocked = loadBlockedBy(now())
-      if (blocked !== undefined) throw blocked.error
       let token: T
       try {
-        token = await options.load(deadlineMs)
+        token = await loadUnlessBlocked(deadlineMs)
       } catch (error) {
-        const thrown = rememberFailure(error)
-        slot.failure = { leaseId, error: thrown }
-        throw thrown
+        slot.failure = { leaseId, error }
+        throw error
       }
-      loaded(token)
       waitUntil(writeKv(token))
       return { token, source: 'fetch' }
     } catch (error) {
@@ -296,15 +304,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         slot.entry ??= fromKv
         return 'fresh'
       }
-      const blocked = loadBlockedBy(now())
-      if (blocked !== undefined) throw blocked.error
-      let token: T
-      try {
-        token = await options.load(deadlineMs)
-      } catch (error) {
-        throw rememberFailure(error)
-      }
-      loaded(token)
+      const token = await loadUnlessBlocked(deadlineMs)
       await writeKv(token)
       return 'refreshed'
     },
