@@ -1,10 +1,11 @@
-// The Worker's deployable size: `wrangler deploy --dry-run` output, raw and gzip (PLATFORM.md: measure there).
+// The Worker's deployable size: `wrangler deploy --dry-run` output, and an esbuild build as wrangler's with bytes by input.
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
 
 const run = promisify(execFile)
 
@@ -64,3 +65,71 @@ export async function measureBundle(
 }
 
 export const bundleFolder = () => mkdtemp(join(tmpdir(), 'negotiator-bundle-'))
+
+/** One input file of the minified bundle and the bytes it left in the output (before gzip). */
+export interface BundleInput {
+  input: string
+  bytes: number
+}
+
+export interface WorkerBundle {
+  bytes: number
+  gzipBytes: number
+  /** Every input that left bytes in the output, largest first. */
+  inputs: BundleInput[]
+}
+
+/**
+ * Bundles src/index.ts in memory with the esbuild options `wrangler deploy` uses for this project
+ * (wrangler's bundleWorker: ESM, target es2024, conditions workerd/worker/browser, keepNames on,
+ * NODE_ENV production, wrangler.toml's `minify = true`), keeping esbuild's metafile to show
+ * what weighs. Its size matches the dry run's to within wrangler's own wrapper code.
+ */
+export async function bundleWorkerInMemory(root: string): Promise<WorkerBundle> {
+  const production = JSON.stringify('production')
+  const result = await build({
+    entryPoints: [join(root, 'src', 'index.ts')],
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    outfile: join(root, 'dist', 'index.js'),
+    format: 'esm',
+    target: 'es2024',
+    conditions: ['workerd', 'worker', 'browser'],
+    keepNames: true,
+    minify: true,
+    metafile: true,
+    external: ['cloudflare:*'],
+    define: {
+      'process.env.NODE_ENV': production,
+      'global.process.env.NODE_ENV': production,
+      'globalThis.process.env.NODE_ENV': production,
+    },
+    logLevel: 'warning',
+  })
+  const code = result.outputFiles[0]?.contents
+  const output = Object.values(result.metafile.outputs)[0]
+  if (code === undefined || output === undefined) throw new Error('esbuild wrote no bundle')
+  const inputs = Object.entries(output.inputs)
+    .map(([input, { bytesInOutput }]) => ({ input, bytes: bytesInOutput }))
+    .filter((entry) => entry.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+  return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, inputs }
+}
+
+/** `hono`, `jose`, `src/caller`, …: an input's package, or its folder under the repository. */
+export function inputGroup(input: string, root = ''): string {
+  const path = relative(root, input).replace(/\\/g, '/')
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)
+  if (inPackage?.[1] !== undefined) return inPackage[1]
+  const parts = path.split('/')
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : (parts[0] ?? path)
+}
+
+/** Bytes in the output per package or source folder, largest first. */
+export function bytesByGroup(inputs: BundleInput[]): BundleInput[] {
+  const groups = new Map<string, number>()
+  for (const { input, bytes } of inputs)
+    groups.set(inputGroup(input), (groups.get(inputGroup(input)) ?? 0) + bytes)
+  return [...groups].map(([input, bytes]) => ({ input, bytes })).sort((a, b) => b.bytes - a.bytes)
+}

@@ -1,35 +1,23 @@
-// Starts the three parties: the TLS emulator, our negotiator in workerd, and the official-SDK server.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+// Starts the parties: the TLS emulator, the official-SDK server on Node, and (workers.ts) the Workers on Miniflare.
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
-import { Miniflare } from 'miniflare'
-import { startNegotiator } from '../test/support/negotiator-process'
 import { startChild, type Child } from './children'
 import type { EmulatorReady } from './emulator-process'
-import { childPids } from './proc'
 import type { Resources } from './resources'
 import type { SdkServerArgs, SdkServerReady } from './sdk-server'
-import type { ContestantName } from './types'
+import { HUB, ROLES, workerStarters, type Server, type WorkerStarters } from './workers'
 
-export const HUB = 'chat'
 const removeFolder = (path: string) => rm(path, { recursive: true, force: true })
-// The same rights on both sides: our policy grants them, the SDK server asks for them.
-const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
-const POLICY = { hubs: { [HUB]: { roles: ROLES, groups: [] } } }
-
-export interface Server {
-  url: string
-  /** The serving process (workerd, or the SDK's Node), for CPU and memory; undefined if unknown. */
-  pid: number | undefined
-  stop(): Promise<void>
-}
 
 export interface Stage {
   emulator: Child<EmulatorReady>
-  start: Record<ContestantName, () => Promise<Server>>
-  /** A Worker that only answers "ok", on Miniflare as the negotiator runs: workerd's own floor. */
-  startReference: () => Promise<Server>
+  /** This run's folder under the repository (removed at the end), for bundles and KV folders. */
+  workDirectory: string
+  /** Holds the copy of src/ that every start of ours bundles (see prepareStage). */
+  sourceRoot: string
+  start: WorkerStarters & { sdk(): Promise<Server> }
 }
 
 export async function startEmulatorProcess(
@@ -101,36 +89,16 @@ export async function settleBoth<A, B>(starts: [Promise<A>, Promise<B>]): Promis
 
 export async function prepareStage(root: string, resources: Resources): Promise<Stage> {
   const workDirectory = await workFolder(root, resources)
+  // Ours is bundled again for every cold start, minutes after the first: from a copy of src/
+  // taken now, so that edits others make to the tree meanwhile do not change what is measured.
+  // Its packages still resolve from the repository's node_modules, a few folders up.
+  await cp(join(root, 'src'), join(workDirectory, 'src'), { recursive: true })
   const [emulator, sdkScript] = await settleBoth([
     startEmulatorProcess(root, resources),
     compileSdkServer(root, workDirectory, resources),
   ])
-  const { demo, caCertPem, caCertPath } = emulator.ready
+  const { demo, caCertPath } = emulator.ready
   const app = demo.apps.ownerSecret
-
-  const ours = async (): Promise<Server> => {
-    const before = new Set(childPids('workerd'))
-    // workerd trusts the emulator's certificate as production trusts Azure's (protocols.test.ts).
-    const negotiator = await resources.track(
-      startNegotiator({
-        vars: {
-          AUTH_MODE: 'anonymous',
-          AZURE_TENANT_ID: demo.tenantId,
-          AZURE_CLIENT_ID: app.clientId,
-          AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-          AZURE_AUTHORITY_HOST: demo.authorityHost,
-          WEBPUBSUB_ENDPOINT: demo.endpoint,
-          WEBPUBSUB_HUBS: HUB,
-          POLICY,
-        },
-        trustedCertificates: [caCertPem],
-        workDirectory,
-      }),
-    )
-    const stop = resources.add(() => negotiator.dispose())
-    const pid = childPids('workerd').find((candidate) => !before.has(candidate))
-    return { url: negotiator.url, pid, stop }
-  }
 
   const sdk = async (): Promise<Server> => {
     const args: SdkServerArgs = {
@@ -160,25 +128,8 @@ export async function prepareStage(root: string, resources: Resources): Promise<
 
   return {
     emulator,
-    start: { ours, sdk },
-    startReference: () => startReferenceWorker(root, resources),
+    workDirectory,
+    sourceRoot: workDirectory,
+    start: { ...workerStarters(root, resources, workDirectory, emulator.ready), sdk },
   }
-}
-
-async function startReferenceWorker(root: string, resources: Resources): Promise<Server> {
-  const toml = await readFile(join(root, 'wrangler.toml'), 'utf8')
-  const compatibilityDate = /^compatibility_date\s*=\s*"([\d-]+)"/m.exec(toml)?.[1]
-  const before = new Set(childPids('workerd'))
-  // The same Miniflare class, host and port choice as test/support/negotiator-process.ts.
-  const mf = new Miniflare({
-    modules: true,
-    script: 'export default { fetch: () => new Response(\'{"status":"ok"}\') }',
-    compatibilityDate,
-    host: '127.0.0.1',
-    port: 0,
-  })
-  const stop = resources.add(() => mf.dispose())
-  const url = (await mf.ready).origin
-  const pid = childPids('workerd').find((candidate) => !before.has(candidate))
-  return { url, pid, stop }
 }

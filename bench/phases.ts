@@ -1,42 +1,14 @@
-// The measured phases: each contestant in turn, in alternating order, round after round.
-import { HUB, type Server } from './contestants'
+// Runs the phases: each contestant in turn, in an order that rotates from round to round and phase to phase.
+import type { Phase } from './scenarios'
 import { measureSegment, type Upstream } from './segment'
-import { median, summarize } from './stats'
 import { summarizePhase } from './summary'
-import type { BenchReport, ContestantName, PerContestant, PhaseResult, Segment } from './types'
+import type { PerContestant, PhaseResult, Segment } from './types'
+import { CONTESTANTS } from './types'
 
-export const NEGOTIATE = `/negotiate?hub=${HUB}`
 const PAUSE_BETWEEN_SEGMENTS_MS = 100
 
-interface Phase {
-  name: string
-  path: string
-  concurrency: number
-  /** Share of --duration this phase's segments last. */
-  durationShare: number
-  /** Also measure the reference Worker (a bare "ok" on Miniflare) in this phase. */
-  reference?: boolean
-}
-
-// The floor is the cheapest route each server has (no upstream call): what the HTTP stack alone
-// costs, so that negotiate − floor shows the negotiation's own work.
-const PHASES: Phase[] = [
-  {
-    name: 'GET /healthz (floor)',
-    path: '/healthz',
-    concurrency: 1,
-    durationShare: 0.5,
-    reference: true,
-  },
-  { name: 'GET /negotiate', path: NEGOTIATE, concurrency: 1, durationShare: 1 },
-  { name: 'GET /negotiate', path: NEGOTIATE, concurrency: 8, durationShare: 1 },
-  { name: 'GET /negotiate', path: NEGOTIATE, concurrency: 32, durationShare: 1 },
-]
-
 export interface PhasesOptions {
-  servers: PerContestant<Server>
-  /** A Worker that only answers "ok" on the same Miniflare setup, for the floor phase. */
-  reference: Server
+  phases: Phase[]
   upstream: Upstream
   durationMs: number
   rounds: number
@@ -47,67 +19,60 @@ export interface PhasesOptions {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-export async function runPhases(
-  options: PhasesOptions,
-): Promise<{ phases: PhaseResult[]; floorReference: BenchReport['floorReference'] }> {
-  const phases: PhaseResult[] = []
-  let floorReference: BenchReport['floorReference']
-  for (const [phaseIndex, phase] of PHASES.entries()) {
-    const segments: PerContestant<Segment[]> = { ours: [], sdk: [] }
-    const samples: PerContestant<number[]> = { ours: [], sdk: [] }
-    const referenceSegments: Segment[] = []
-    let referenceSamples: number[] = []
-    for (let round = 0; round < options.rounds; round += 1) {
-      // Alternate who goes first, so drift within a phase (thermal, neighbours) hits both.
-      const order: (ContestantName | 'reference')[] =
-        (round + phaseIndex) % 2 === 0 ? ['ours', 'sdk'] : ['sdk', 'ours']
-      if (phase.reference) order.splice(round % 3, 0, 'reference')
-      for (const [position, name] of order.entries()) {
-        if (options.signal.aborted) return { phases, floorReference }
-        options.log(
-          `${phase.name} c=${phase.concurrency}, round ${round + 1}/${options.rounds}: ${name}`,
-        )
-        const server = name === 'reference' ? options.reference : options.servers[name]
-        const durationMs = options.durationMs * phase.durationShare
-        const plan = {
-          path: phase.path,
-          concurrency: phase.concurrency,
-          durationMs,
-          round,
-          position,
-        }
-        const measured = await measureSegment(server, options.upstream, plan, options.signal)
-        // concat, not push(...): a segment may hold more samples than the argument limit.
-        if (name === 'reference') {
-          referenceSegments.push(measured.segment)
-          referenceSamples = referenceSamples.concat(measured.latenciesMs)
-        } else {
-          segments[name].push(measured.segment)
-          samples[name] = samples[name].concat(measured.latenciesMs)
-        }
-        await sleep(PAUSE_BETWEEN_SEGMENTS_MS)
-      }
-    }
-    const result = summarizePhase(phase, segments, samples)
-    phases.push(result)
-    options.afterPhase(result)
-    if (phase.reference) floorReference = summarizeReference(referenceSegments, referenceSamples)
-  }
-  return { phases, floorReference }
-}
+/** The list turned left by `by` places: everyone goes first in some round. */
+const rotate = <T>(list: T[], by: number): T[] => [
+  ...list.slice(by % list.length),
+  ...list.slice(0, by % list.length),
+]
 
-function summarizeReference(
-  segments: Segment[],
-  samples: number[],
-): NonNullable<BenchReport['floorReference']> {
-  const cpu = segments.map((s) => s.serverCpuMs)
-  const requests = segments.reduce((sum, s) => sum + s.requests, 0)
-  return {
-    latency: summarize(samples),
-    requestsPerSecond: median(segments.map((s) => s.requestsPerSecond)),
-    serverCpuMsPerRequest: cpu.some((ms) => ms === undefined)
-      ? undefined
-      : (cpu as number[]).reduce((a, b) => a + b, 0) / Math.max(1, requests),
-    segments,
+export async function runPhases(options: PhasesOptions): Promise<PhaseResult[]> {
+  const results: PhaseResult[] = []
+  for (const [phaseIndex, phase] of options.phases.entries()) {
+    const names = CONTESTANTS.filter((name) => phase.targets[name] !== undefined)
+    const segments: PerContestant<Segment[]> = {}
+    const samples: PerContestant<number[]> = {}
+    await phase.before?.()
+    try {
+      for (let round = 0; round < options.rounds; round += 1) {
+        // Drift within a phase (thermal, neighbours) then hits every contestant alike.
+        for (const [position, name] of rotate(names, round + phaseIndex).entries()) {
+          const target = phase.targets[name]
+          if (options.signal.aborted) return results
+          if (target === undefined) continue
+          options.log(
+            `${phase.name} c=${phase.concurrency}, round ${round + 1}/${options.rounds}: ${name}`,
+          )
+          const plan = {
+            path: target.path,
+            headers: target.headers,
+            concurrency: phase.concurrency,
+            durationMs: options.durationMs * phase.durationShare,
+            round,
+            position,
+          }
+          const measured = await measureSegment(
+            target.server,
+            options.upstream,
+            plan,
+            options.signal,
+          )
+          ;(segments[name] ??= []).push(measured.segment)
+          // concat, not push(...): a segment may hold more samples than the argument limit.
+          samples[name] = (samples[name] ?? []).concat(measured.latenciesMs)
+          await sleep(PAUSE_BETWEEN_SEGMENTS_MS)
+        }
+      }
+    } finally {
+      // After an interrupt the emulator may be gone already: nothing left to undo then.
+      await phase.after?.().catch((error: unknown) => {
+        if (!options.signal.aborted) throw error
+      })
+    }
+    const paths: PerContestant<string> = {}
+    for (const name of names) paths[name] = phase.targets[name]?.path
+    const result = summarizePhase(phase, paths, segments, samples)
+    results.push(result)
+    options.afterPhase(result)
   }
+  return results
 }

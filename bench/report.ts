@@ -1,165 +1,189 @@
-// Prints the benchmark's result as a table: medians and percentiles per contestant, and ours / SDK.
+// Prints the benchmark's result: medians and percentiles per contestant and phase, the ratios, the goals.
 import type { RouteCounters } from './emulator-control'
+import { evaluateGoals, goalLines } from './goals'
+import { AUTH_API_ROUTE } from './scenarios'
 import { median } from './stats'
-import type { BenchReport, ContestantName, PerContestant, PhaseResult } from './types'
+import { successes } from './summary'
+import { formatNumber, table, type Line } from './table'
+import {
+  CONTESTANTS,
+  type BenchReport,
+  type ColdSeries,
+  type ContestantName,
+  type PerContestant,
+  type PhaseResult,
+} from './types'
 
-type Row = [label: string, ours: string, sdk: string, ratio: string]
-type Value = (c: ContestantName) => number | undefined
-/** A table line: a section title alone, or a label with a value per contestant. */
-type Line = string | [label: string, value: Value, digits?: number]
-
-function formatNumber(value: number | undefined, digits?: number): string {
-  if (value === undefined || !Number.isFinite(value)) return '–'
-  if (digits !== undefined) return value.toFixed(digits)
-  if (Math.abs(value) >= 100) return value.toFixed(0)
-  if (Math.abs(value) >= 10) return value.toFixed(1)
-  return value.toFixed(2)
-}
-
-function ratio(ours: number | undefined, sdk: number | undefined): string {
-  if (ours === undefined || sdk === undefined || !(sdk > 0) || !Number.isFinite(ours)) return '–'
-  return `${(ours / sdk).toFixed(2)}×`
-}
-
-const isNegotiation = (phase: PhaseResult) => phase.path.startsWith('/negotiate')
+/** Rows about upstream calls make no sense for the "ok" Worker, which makes none. */
+const negotiates = (c: ContestantName) => c !== 'ok'
 
 function phaseLines(phase: PhaseResult): Line[] {
   const lines: Line[] = [
     `${phase.name}, concurrency ${phase.concurrency}`,
-    ['latency p50 ms', (c) => phase.latency[c].p50],
-    ['latency p90 ms', (c) => phase.latency[c].p90],
-    ['latency p99 ms', (c) => phase.latency[c].p99],
+    ['latency p50 ms', (c) => phase.latency[c]?.p50],
+    ['latency p90 ms', (c) => phase.latency[c]?.p90],
+    ['latency p99 ms', (c) => phase.latency[c]?.p99],
     ['requests/s (median of rounds)', (c) => phase.requestsPerSecond[c], 0],
     ['server process CPU ms / request', (c) => phase.serverCpuMsPerRequest[c]],
+    ['load generator CPU ms / request', (c) => phase.clientCpuMsPerRequest[c]],
   ]
-  if (isNegotiation(phase))
-    lines.push(['emulator CPU ms / request', (c) => phase.emulatorCpuMsPerRequest[c]])
-  if (phase.errors.ours + phase.errors.sdk > 0)
+  if (phase.negotiation)
+    lines.push(
+      [
+        'emulator CPU ms / request',
+        (c) => (negotiates(c) ? phase.emulatorCpuMsPerRequest[c] : undefined),
+      ],
+      [
+        'Auth API calls / negotiation',
+        (c) =>
+          negotiates(c) && phase.upstreamPerRequest[c]
+            ? (phase.upstreamPerRequest[c]?.[AUTH_API_ROUTE] ?? 0)
+            : undefined,
+        4,
+      ],
+    )
+  if (Object.values(phase.errors).some((n) => n > 0))
     lines.push(['ERRORS (non-200 or network)', (c) => phase.errors[c], 0])
   return lines
 }
 
-/** Upstream requests and TLS handshakes per successful negotiation over every warm phase. */
+/** Upstream requests and TLS handshakes per successful negotiation, over the new-identity phases. */
 function upstreamPerNegotiation(phases: PhaseResult[]): PerContestant<RouteCounters> {
-  const result: PerContestant<RouteCounters> = { ours: {}, sdk: {} }
-  for (const contestant of ['ours', 'sdk'] as const) {
+  const result: PerContestant<RouteCounters> = {}
+  const counted = phases.filter((p) => p.negotiation && p.id !== 'repeat-identity')
+  for (const name of CONTESTANTS.filter(negotiates)) {
+    const segments = counted.flatMap((p) => p.segments[name] ?? [])
+    if (segments.length === 0) continue
     const total: RouteCounters = { 'TLS handshakes': 0 }
-    let ok = 0
-    for (const phase of phases.filter(isNegotiation))
-      for (const segment of phase.segments[contestant]) {
-        ok += segment.requests - segment.errors
-        total['TLS handshakes']! += segment.upstreamTlsHandshakes
-        for (const [route, value] of Object.entries(segment.upstream))
-          total[route] = (total[route] ?? 0) + value
-      }
-    for (const [route, value] of Object.entries(total))
-      result[contestant][route] = value / Math.max(1, ok)
+    for (const segment of segments) {
+      total['TLS handshakes'] = (total['TLS handshakes'] ?? 0) + segment.upstreamTlsHandshakes
+      for (const [route, value] of Object.entries(segment.upstream))
+        total[route] = (total[route] ?? 0) + value
+    }
+    const n = successes(segments)
+    result[name] = Object.fromEntries(Object.entries(total).map(([r, value]) => [r, value / n]))
   }
   return result
 }
 
-function countersText(counters: RouteCounters): string {
+const countersText = (counters: RouteCounters) => {
   const entries = Object.entries(counters)
   return entries.length === 0 ? 'none' : entries.map(([route, n]) => `${route} ${n}`).join(', ')
 }
 
-function table(lines: Line[]): string {
-  const rows: (Row | string)[] = lines.map((line) => {
-    if (typeof line === 'string') return line
-    const [label, value, digits] = line
-    const ours = value('ours')
-    const sdk = value('sdk')
-    return [`  ${label}`, formatNumber(ours, digits), formatNumber(sdk, digits), ratio(ours, sdk)]
-  })
-  const header: Row = ['', 'ours', 'SDK', 'ours/SDK']
-  const cells = [header, ...rows.filter((r): r is Row => typeof r !== 'string')]
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
-  const format = (r: Row) =>
-    [r[0].padEnd(widths[0] ?? 0), ...r.slice(1).map((cell, i) => cell.padStart(widths[i + 1] ?? 0))]
-      .join('   ')
-      .trimEnd()
-  return [header, ...rows].map((r) => (typeof r === 'string' ? r : format(r))).join('\n')
+function coldLines(report: BenchReport): Line[] {
+  const { cold } = report
+  if (cold.repetitions === 0) return []
+  const series = (c: ContestantName): ColdSeries | undefined =>
+    c === 'ours' ? cold.ours : c === 'sdk' ? cold.sdk : undefined
+  const at = (values: number[] | undefined) => (values === undefined ? undefined : median(values))
+  return [
+    `cold start: a fresh process each time, median of ${cold.repetitions}`,
+    ['first negotiation ms', (c) => at(series(c)?.firstMs)],
+    ['second negotiation ms', (c) => at(series(c)?.secondMs)],
+    'cold start of a new isolate whose KV another isolate filled',
+    ['first negotiation ms', (c) => (c === 'ours' ? median(cold.oursWarmKv.firstMs) : undefined)],
+    [
+      `Entra calls of the first negotiations (all ${cold.repetitions})`,
+      (c) => (c === 'ours' ? (cold.oursWarmKv.upstream['entra.token'] ?? 0) : undefined),
+      0,
+    ],
+  ]
 }
 
-export function printReport(report: BenchReport): void {
-  const { machine, options, cold } = report
+export function reportLines(report: BenchReport): Line[] {
   const lines: Line[] = report.phases.flatMap(phaseLines)
-
-  // What a negotiation adds to the cheapest request each server answers, both sequential.
-  const floor = report.phases.find((p) => !isNegotiation(p) && p.concurrency === 1)
-  const sequential = report.phases.find((p) => isNegotiation(p) && p.concurrency === 1)
+  const floor = report.phases.find((p) => p.id === 'floor')
+  const sequential = report.phases.find((p) => p.id === 'sequential')
   if (floor !== undefined && sequential !== undefined)
-    lines.push('negotiation work above the floor', [
+    // The naive Worker has no cheaper route: its platform floor is the "ok" Worker's.
+    lines.push('negotiation work above the floor (naive: above the "ok" Worker)', [
       'sequential p50 − /healthz p50, ms',
-      (c) => sequential.latency[c].p50 - floor.latency[c].p50,
+      (c) => {
+        const base = floor.latency[c === 'naive' ? 'ok' : c]?.p50
+        const seq = sequential.latency[c]?.p50
+        return base === undefined || seq === undefined ? undefined : seq - base
+      },
     ])
-
   const upstream = upstreamPerNegotiation(report.phases)
-  const routes = new Set(['entra.token', 'webpubsub.generateToken', 'TLS handshakes'])
-  for (const route of [...Object.keys(upstream.ours), ...Object.keys(upstream.sdk)])
-    routes.add(route)
-  lines.push('upstream per negotiation, warm (emulator counters)')
-  for (const route of routes) lines.push([route, (c) => upstream[c][route] ?? 0, 4])
-
-  if (cold.repetitions > 0)
-    lines.push(
-      `cold start: a fresh process each time, median of ${cold.repetitions}`,
-      ['first negotiation ms', (c) => median(cold.firstMs[c])],
-      ['second negotiation ms', (c) => median(cold.secondMs[c])],
-    )
-
+  const routes = new Set(['entra.token', AUTH_API_ROUTE, 'TLS handshakes'])
+  for (const counters of Object.values(upstream))
+    for (const r of Object.keys(counters)) routes.add(r)
+  lines.push('upstream per negotiation, new identity, warm (emulator counters)')
+  for (const route of routes)
+    lines.push([
+      route,
+      (c) => (upstream[c] === undefined ? undefined : (upstream[c][route] ?? 0)),
+      4,
+    ])
+  lines.push(...coldLines(report))
   lines.push('memory: process RSS MiB (workerd = the whole runtime, not one isolate)')
   for (const sample of report.memoryTimeline)
     lines.push([`after ${sample.after}`, (c) => sample[c]?.rss, 1])
+  return lines
+}
 
-  const notes: string[] = []
-  const ref = report.floorReference
-  if (ref !== undefined)
-    notes.push(
-      `floor reference, a Worker that only returns "ok" on the same Miniflare setup: ` +
-        `p50 ${formatNumber(ref.latency.p50)} ms, p99 ${formatNumber(ref.latency.p99)} ms, ` +
-        `${formatNumber(ref.requestsPerSecond, 0)} req/s, ` +
-        `workerd CPU ${formatNumber(ref.serverCpuMsPerRequest)} ms/request`,
-    )
-  notes.push(
-    `warm-up upstream: ours ${countersText(report.warmupUpstream.ours)}; ` +
-      `SDK ${countersText(report.warmupUpstream.sdk)}`,
-  )
+function notes(report: BenchReport): string[] {
+  const { cold, bundle, bundleInputs } = report
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+  const lines = [
+    `warm-up upstream: ${Object.entries(report.warmupUpstream)
+      .map(([label, counters]) => `${label}: ${countersText(counters)}`)
+      .join('; ')}`,
+  ]
   if (cold.repetitions > 0)
-    notes.push(
-      `cold first negotiations upstream (all ${cold.repetitions}): ` +
-        `ours ${countersText(cold.upstream.ours)}; SDK ${countersText(cold.upstream.sdk)}`,
+    lines.push(
+      `cold first negotiations upstream (all ${cold.repetitions}): ours ${countersText(cold.ours.upstream)}; ` +
+        `ours with a warm KV ${countersText(cold.oursWarmKv.upstream)} (Entra token from: ` +
+        `${countersText(cold.oursWarmKv.entraSources)}); SDK ${countersText(cold.sdk.upstream)}`,
     )
   const sources: Record<string, number> = {}
   for (const phase of report.phases)
-    for (const segment of phase.segments.ours)
+    for (const segment of phase.segments.ours ?? [])
       for (const [source, n] of Object.entries(segment.entraSources))
         sources[source] = (sources[source] ?? 0) + n
-  notes.push(
+  lines.push(
     `ours, where each answer's Entra token came from (Server-Timing): ${countersText(sources)}`,
   )
-  const { bundle } = report
-  notes.push(
+  lines.push(
     'error' in bundle
       ? `bundle: not measured (${bundle.error.split('\n')[0]})`
-      : `bundle: ${bundle.file} ${(bundle.bytes / 1024).toFixed(1)} KiB, ` +
-          `gzip -9 ${(bundle.gzipBytes / 1024).toFixed(1)} KiB (${bundle.command}` +
+      : `bundle: ${bundle.file} ${kib(bundle.bytes)}, gzip -9 ${kib(bundle.gzipBytes)} (${bundle.command}` +
           `${bundle.wranglerSays ? `; wrangler: ${bundle.wranglerSays}` : ''})`,
-    'ratios are ours / SDK: below 1× is better for latency, CPU, upstream calls and memory; ' +
-      'above 1× for requests/s',
   )
+  if ('error' in bundleInputs) lines.push(`bundle inputs: not measured (${bundleInputs.error})`)
+  else
+    lines.push(
+      `bundle, esbuild as wrangler (${kib(bundleInputs.bytes)}, gzip -9 ${kib(bundleInputs.gzipBytes)}), ` +
+        'minified bytes by package or folder: ' +
+        bundleInputs.byGroup.map((g) => `${g.input} ${kib(g.bytes)}`).join(', '),
+      `  heaviest inputs: ${bundleInputs.top.map((g) => `${g.input} ${kib(g.bytes)}`).join(', ')}`,
+    )
+  return lines
+}
 
+export function printReport(report: BenchReport): void {
+  const { machine, options, loadAverage } = report
+  const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' ')
   console.log(
     [
       '',
-      'GET /negotiate: ours (workerd via Miniflare) vs the official Azure SDK (Node), one TLS emulator',
+      'GET /negotiate: ours, naive and ok (workerd via Miniflare), the official Azure SDK (Node), one TLS emulator',
       `${report.date} · ${machine.cpuModel} × ${machine.cpuCount} · Node ${machine.node} · ` +
         `${options.rounds} rounds × ${options.durationMsPerSegment / 1000} s per contestant and ` +
-        'phase, interleaved',
+        `phase, interleaved · load average ${load(loadAverage.start)} → ${load(loadAverage.end)}`,
+      `source: commit ${report.source.gitHead?.slice(0, 7) ?? 'unknown'}, ` +
+        `src/ sha256 ${report.source.srcSha256.slice(0, 16)}…`,
       '',
-      table(lines),
+      table(reportLines(report)),
       '',
-      ...notes,
+      'goals (issue 9)',
+      ...goalLines(evaluateGoals(report)),
+      '',
+      ...notes(report),
+      'ratios: below 1× is better for latency, CPU, upstream calls and memory; above 1× for ' +
+        'requests/s. naive: the same two upstream calls and nothing else; ok: a Worker that only answers',
+      `${formatNumber(report.wallSeconds, 0)} s in all`,
     ].join('\n'),
   )
 }

@@ -48,8 +48,10 @@ const server = createServer((request, response) => {
   if (url.pathname !== '/negotiate') return sendJson(response, 404, { error: 'not found' })
   if ((url.searchParams.get('hub') ?? args.hub).toLowerCase() !== args.hub)
     return sendJson(response, 400, { error: 'unknown hub' })
-  // A fresh user id per negotiation, as our negotiator's anonymous mode gives.
-  serviceClient.getClientAccessToken({ userId: randomUUID(), roles: args.roles }).then(
+  // The user id the caller names, trusted as Microsoft's samples trust `req.query.id`; else a fresh
+  // one per negotiation, as our negotiator's anonymous mode gives.
+  const userId = url.searchParams.get('userId') ?? randomUUID()
+  serviceClient.getClientAccessToken({ userId, roles: args.roles }).then(
     (token) =>
       sendJson(response, 200, { baseUrl: token.baseUrl, token: token.token, url: token.url }),
     (error: unknown) => sendJson(response, 502, { error: (error as Error).message }),

@@ -1,10 +1,10 @@
 // One measured segment: load on one server, with the emulator's counters, TLS handshakes and both processes' CPU around it.
-import type { Server } from './contestants'
 import { counterDelta, type RouteCounters } from './emulator-control'
 import { runLoad } from './load'
 import { cpuMs } from './proc'
 import { summarize } from './stats'
 import type { Segment } from './types'
+import type { Server } from './workers'
 
 /** A hard cap on requests per segment, in case a server is far faster than expected. */
 export const MAX_REQUESTS_PER_SEGMENT = 200_000
@@ -19,6 +19,8 @@ export interface Upstream {
 export interface SegmentPlan {
   /** Path and query, e.g. /negotiate?hub=chat */
   path: string
+  /** Sent with every request, e.g. a caller's bearer token. */
+  headers?: Record<string, string>
   concurrency: number
   durationMs: number
   round: number
@@ -36,8 +38,10 @@ export async function measureSegment(
   const handshakesBefore = await upstream.tlsHandshakes()
   const serverCpuBefore = server.pid === undefined ? undefined : cpuMs(server.pid)
   const emulatorCpuBefore = cpuMs(upstream.pid)
+  const clientCpuBefore = process.cpuUsage()
   const result = await runLoad({
     url: server.url + plan.path,
+    headers: plan.headers,
     concurrency: plan.concurrency,
     durationMs: plan.durationMs,
     maxRequests: MAX_REQUESTS_PER_SEGMENT,
@@ -45,6 +49,7 @@ export async function measureSegment(
   })
   const serverCpuAfter = server.pid === undefined ? undefined : cpuMs(server.pid)
   const emulatorCpuAfter = cpuMs(upstream.pid)
+  const clientCpu = process.cpuUsage(clientCpuBefore)
   const handshakesAfter = await upstream.tlsHandshakes()
   const countersAfter = await upstream.counters()
   const segment: Segment = {
@@ -60,6 +65,7 @@ export async function measureSegment(
     upstreamTlsHandshakes: handshakesAfter - handshakesBefore,
     serverCpuMs: difference(serverCpuBefore, serverCpuAfter),
     emulatorCpuMs: difference(emulatorCpuBefore, emulatorCpuAfter),
+    clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
     entraSources: result.entraSources,
   }
   return { segment, latenciesMs: result.latenciesMs }

@@ -1,16 +1,31 @@
-// The shapes of the benchmark's results, as printed and as written to reports/bench.json.
-import type { BundleSize } from './bundle-size'
+// The shapes of the benchmark's results, as printed, drawn and written to reports/bench.json.
+import type { BundleInput, BundleSize } from './bundle-size'
 import type { RouteCounters } from './emulator-control'
 import type { LatencySummary } from './stats'
 
-export type ContestantName = 'ours' | 'sdk'
+/**
+ * ours: the negotiator in workerd; naive: a Worker making the same two upstream calls and nothing
+ * else; ok: a Worker that only answers "ok"; sdk: the official Azure SDKs on Node. The first three
+ * run on the same Miniflare setup.
+ */
+export type ContestantName = 'ours' | 'naive' | 'ok' | 'sdk'
 
-export type PerContestant<T> = Record<ContestantName, T>
+export const CONTESTANTS: readonly ContestantName[] = ['ours', 'naive', 'ok', 'sdk']
+
+export const LABELS: Record<ContestantName, string> = {
+  ours: 'ours',
+  naive: 'naive',
+  ok: 'ok',
+  sdk: 'SDK',
+}
+
+/** Each phase has its own subset of contestants. */
+export type PerContestant<T> = Partial<Record<ContestantName, T>>
 
 /** One contestant's measured stretch of load within a round. */
 export interface Segment {
   round: number
-  /** 0 when this contestant went first in the round, 1 when second. */
+  /** 0 when this contestant went first in the round, 1 when second, … */
   position: number
   requests: number
   /** Non-200 answers and network errors. */
@@ -26,39 +41,59 @@ export interface Segment {
   /** CPU time of the serving process (workerd, or the SDK's Node) during the segment. */
   serverCpuMs?: number
   emulatorCpuMs?: number
+  /** CPU time of the bench process itself (the load generator: Node's fetch) during the segment. */
+  clientCpuMs?: number
   /** Ours only: Server-Timing `entra;desc=` of each answer (memory, kv, fetch). */
   entraSources: Record<string, number>
 }
 
 export interface PhaseResult {
+  /** Stable key: floor, sequential, c8, c32, new-identity, repeat-identity. */
+  id: string
   name: string
-  /** Path and query each request asked for. */
-  path: string
   concurrency: number
+  /** Whether the requests were negotiations (the floor's are not). */
+  negotiation: boolean
+  /** Path and query each contestant was asked for. */
+  paths: PerContestant<string>
   segments: PerContestant<Segment[]>
   /** Every round's latencies pooled. */
   latency: PerContestant<LatencySummary>
   /** Median over rounds of each round's successful requests per second. */
   requestsPerSecond: PerContestant<number>
-  /** Upstream requests per successful negotiation, per emulator route, over all rounds. */
-  upstreamPerNegotiation: PerContestant<RouteCounters>
+  /** Upstream requests per successful request, per emulator route, over all rounds. */
+  upstreamPerRequest: PerContestant<RouteCounters>
   serverCpuMsPerRequest: PerContestant<number | undefined>
   emulatorCpuMsPerRequest: PerContestant<number | undefined>
+  clientCpuMsPerRequest: PerContestant<number | undefined>
   errors: PerContestant<number>
+}
+
+/** A fresh process's first and second negotiation, and what the first cost upstream. */
+export interface ColdSeries {
+  firstMs: number[]
+  secondMs: number[]
+  /** Upstream requests the first negotiations made, summed over repetitions. */
+  upstream: RouteCounters
+  /** Ours only: where the first answers' Entra token came from (Server-Timing). */
+  entraSources: Record<string, number>
 }
 
 export interface ColdResult {
   repetitions: number
-  /** Latency of the first /negotiate after the fresh server said it was ready, per repetition. */
-  firstMs: PerContestant<number[]>
-  /** The request right after it, for contrast. */
-  secondMs: PerContestant<number[]>
-  /** Upstream requests the first negotiations made, summed over repetitions. */
-  upstream: PerContestant<RouteCounters>
+  /** A new workerd with empty memory and empty KV; a new Node with empty caches. */
+  ours: ColdSeries
+  sdk: ColdSeries
+  /** A new workerd (a new isolate) whose KV an earlier one filled: the edge's usual cold start. */
+  oursWarmKv: ColdSeries
 }
 
 export interface BenchReport {
   date: string
+  /** 1-, 5- and 15-minute load averages at the start and the end (the machine is shared). */
+  loadAverage: { start: number[]; end: number[] }
+  /** The commit and a SHA-256 of src/ (path and content) when the run began. */
+  source: { gitHead?: string; srcSha256: string }
   machine: {
     cpuModel: string
     cpuCount: number
@@ -68,20 +103,19 @@ export interface BenchReport {
   }
   versions: Record<string, string | undefined>
   options: { durationMsPerSegment: number; rounds: number; coldRepetitions: number; quick: boolean }
-  pids: { workerd?: number; sdk: number; emulator: number }
-  /** What the warm-up cost upstream: the first Entra token and discovery live here. */
-  warmupUpstream: PerContestant<RouteCounters>
+  pids: PerContestant<number | undefined> & { emulator: number }
+  /** What each warm-up cost upstream: the first Entra token, discovery and JWKS live here. */
+  warmupUpstream: Record<string, RouteCounters>
   phases: PhaseResult[]
-  /** The floor phase against a Worker that only answers "ok" on the same Miniflare setup. */
-  floorReference?: {
-    latency: LatencySummary
-    requestsPerSecond: number
-    serverCpuMsPerRequest?: number
-    segments: Segment[]
-  }
   cold: ColdResult
-  /** Resident set size (now and peak) after warm-up and after each phase; workerd's is the whole
-   * runtime with Miniflare's internal Workers, not one isolate. */
+  /** Resident set size after warm-up and after each phase; workerd's is the whole runtime with
+   * Miniflare's internal Workers, not one isolate. */
   memoryTimeline: ({ after: string } & PerContestant<{ rss: number; peak: number } | undefined>)[]
   bundle: BundleSize | { error: string }
+  /** src/index.ts bundled in memory as wrangler bundles it: sizes and the heaviest inputs. */
+  bundleInputs:
+    | { bytes: number; gzipBytes: number; top: BundleInput[]; byGroup: BundleInput[] }
+    | { error: string }
+  /** Seconds from start to the report. */
+  wallSeconds: number
 }

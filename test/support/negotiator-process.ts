@@ -43,6 +43,17 @@ export interface NegotiatorOptions {
   wrapper?: string
   /** Open workerd's V8 inspector on a free port (RunningNegotiator.inspectorUrl), e.g. to read heap use. */
   inspector?: boolean
+  /**
+   * Bundle and run this Worker module instead of src/index.ts, with everything else the same (the
+   * benchmark's hand-written reference Worker, bench/naive-worker.ts); a `wrapper` wraps it instead.
+   */
+  entry?: string
+  /**
+   * Keep TOKEN_CACHE in this folder instead of in memory: a negotiator started later with the same
+   * folder is a new isolate that finds the KV entries an earlier one wrote (the benchmark's cold
+   * start with a warm KV). Start them one after another, not at the same time.
+   */
+  kvPersist?: string
 }
 
 export interface RunningNegotiator {
@@ -62,9 +73,13 @@ async function compatibilityDate(): Promise<string> {
 }
 
 /** Bundles the Worker as wrangler would: ESM, workerd export conditions, nothing external. */
-async function bundleWorker(outdir: string, wrapper: string | undefined): Promise<string> {
+async function bundleWorker(
+  outdir: string,
+  wrapper: string | undefined,
+  entry: string | undefined,
+): Promise<string> {
   const outfile = join(outdir, 'worker.js')
-  const worker = join(ROOT, 'src', 'index.ts')
+  const worker = entry === undefined ? join(ROOT, 'src', 'index.ts') : resolve(entry)
   await build({
     ...(wrapper === undefined
       ? { entryPoints: [worker] }
@@ -111,7 +126,7 @@ export async function startNegotiator(options: NegotiatorOptions): Promise<Runni
   const onLog = options.onLog
   let mf: Miniflare | undefined
   try {
-    const scriptPath = await bundleWorker(outdir, options.wrapper)
+    const scriptPath = await bundleWorker(outdir, options.wrapper, options.entry)
     mf = new Miniflare({
       modules: true,
       modulesRoot: outdir,
@@ -119,6 +134,7 @@ export async function startNegotiator(options: NegotiatorOptions): Promise<Runni
       compatibilityDate: await compatibilityDate(),
       bindings: options.vars,
       kvNamespaces: options.kv === false ? [] : ['TOKEN_CACHE'],
+      kvPersist: options.kvPersist,
       assets:
         options.assetsDirectory === undefined
           ? undefined
