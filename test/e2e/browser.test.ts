@@ -6,9 +6,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
-import { emulatorVars } from '../support/emulator-vars'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import type { RunningNegotiator } from '../support/negotiator-process'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -22,7 +21,7 @@ const POLICY = {
   },
 }
 
-let emulator: RunningEmulator
+let stack: E2eStack | undefined
 let negotiator: RunningNegotiator
 let browser: Browser
 /** Console errors and uncaught exceptions from every page: a broken bundle fails the test. */
@@ -60,19 +59,19 @@ beforeAll(async () => {
     ],
   })
   try {
-    emulator = await startEmulator({ port: 0, quiet: true })
-    negotiator = await startNegotiator({
-      vars: emulatorVars(emulator, {
+    stack = await startE2eStack({
+      vars: (started) => ({
         // jwt mode, as `npm start` runs it: each page signs in through the emulator's OIDC issuer.
         AUTH_MODE: 'jwt',
-        AUTH_ISSUER: emulator.demo.oidcIssuer,
+        AUTH_ISSUER: started.demo.oidcIssuer,
         AUTH_AUDIENCE: 'webpubsub-negotiator',
-        DEMO_TOKEN_URL: `${emulator.demo.oidcIssuer}/dev/token`,
+        DEMO_TOKEN_URL: `${started.demo.oidcIssuer}/dev/token`,
         POLICY,
         DEMO_PAGE: 'on',
       }),
       assetsDirectory: join(ROOT, 'public'),
     })
+    negotiator = stack.negotiator
   } finally {
     // Assigned even when a server failed to start, so that afterAll closes it.
     browser = await launching
@@ -81,8 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  await negotiator?.dispose()
-  await emulator?.close()
+  await stack?.close()
 })
 
 /** A fresh browser context (its own storage, as a second user would have) on the demo page. */

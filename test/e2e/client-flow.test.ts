@@ -2,10 +2,11 @@
 import type { Socket } from 'node:net'
 import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import type { RunningEmulator } from '../../emulator/index'
 import { expectRefused, TestClient, RELIABLE_PROTOCOL } from '../emulator/client-harness'
-import { emulatorVars } from '../support/emulator-vars'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import { claimsOf } from '../emulator/helpers'
+import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import type { RunningNegotiator } from '../support/negotiator-process'
 
 /** The demo policy: any `room.<name>` (no further dot), nothing else (SPEC §6 wildcards). */
 const POLICY = {
@@ -31,6 +32,7 @@ interface GroupMessage {
   message: { group: string; fromUserId: string; dataType: string; data: unknown }
 }
 
+let stack: E2eStack | undefined
 let emulator: RunningEmulator
 let negotiator: RunningNegotiator
 /** Upgraded TCP sockets on the emulator by the token's user id, so a test can cut one user off. */
@@ -39,8 +41,8 @@ const socketsByUser = new Map<string, Set<Socket>>()
 const resumes: string[] = []
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, quiet: true })
-  negotiator = await startNegotiator({ vars: emulatorVars(emulator, { POLICY }) })
+  stack = await startE2eStack({ vars: () => ({ POLICY }) })
+  ;({ emulator, negotiator } = stack)
   // A second 'upgrade' listener: the emulator's own one handles the request, this one only watches.
   emulator.server.on('upgrade', (request, socket: Socket) => {
     const query = new URL(request.url ?? '/', 'http://x').searchParams
@@ -56,20 +58,12 @@ beforeAll(async () => {
   })
 })
 
-afterAll(async () => {
-  await negotiator?.dispose()
-  await emulator?.close()
-})
+afterAll(() => stack?.close())
 
 const started: WebPubSubClient[] = []
 afterEach(() => {
   for (const client of started.splice(0)) client.stop()
 })
-
-function claimsOf(token: string): Record<string, unknown> {
-  const payload = token.split('.')[1] ?? ''
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
-}
 
 async function negotiate(query = ''): Promise<Negotiated> {
   const response = await fetch(`${negotiator.url}/negotiate?hub=chat${query}`)

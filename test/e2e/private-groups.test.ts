@@ -1,9 +1,9 @@
 // End to end in jwt mode: two verified users, each with a private group `user.{sub}` from the policy.
 import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
-import { emulatorVars } from '../support/emulator-vars'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import type { RunningEmulator } from '../../emulator/index'
+import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import type { RunningNegotiator } from '../support/negotiator-process'
 
 const AUDIENCE = 'webpubsub-negotiator'
 const POLICY = {
@@ -15,26 +15,26 @@ const POLICY = {
   },
 }
 
+let stack: E2eStack | undefined
 let emulator: RunningEmulator
 let negotiator: RunningNegotiator
 const clients: WebPubSubClient[] = []
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, quiet: true })
-  negotiator = await startNegotiator({
-    vars: emulatorVars(emulator, {
+  stack = await startE2eStack({
+    vars: (started) => ({
       AUTH_MODE: 'jwt',
-      AUTH_ISSUER: emulator.demo.oidcIssuer,
+      AUTH_ISSUER: started.demo.oidcIssuer,
       AUTH_AUDIENCE: AUDIENCE,
       POLICY,
     }),
   })
+  ;({ emulator, negotiator } = stack)
 })
 
 afterAll(async () => {
   for (const client of clients) client.stop()
-  await negotiator?.dispose()
-  await emulator?.close()
+  await stack?.close()
 })
 
 async function userToken(sub: string): Promise<string> {

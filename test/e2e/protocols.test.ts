@@ -1,20 +1,14 @@
 // End to end over TLS: the negotiator's MQTT / Socket.IO / default URLs equal what @azure/web-pubsub's getClientAccessToken makes (SPEC §5).
-import { execFile } from 'node:child_process'
 import type { IncomingMessage } from 'node:http'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import type { RunningEmulator } from '../../emulator/index'
+import { claimsOf } from '../emulator/helpers'
+import { startE2eStack, type E2eStack } from '../support/e2e-stack'
 import { emulatorVars } from '../support/emulator-vars'
-import {
-  startNegotiator,
-  type NegotiatorVars,
-  type RunningNegotiator,
-} from '../support/negotiator-process'
+import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import { sdkClientUrl } from '../support/sdk-runner'
 
-const run = promisify(execFile)
-const SDK_SCRIPT = join(import.meta.dirname, '../support/sdk-client-url.ts')
 const POLICY = {
   hubs: {
     chat: {
@@ -36,14 +30,17 @@ interface GenerateTokenCall {
   fromSdk: boolean
 }
 
+let stack: E2eStack | undefined
 let emulator: RunningEmulator
 let negotiator: RunningNegotiator
 const calls: GenerateTokenCall[] = []
 
-const negotiatorVars = (): NegotiatorVars => emulatorVars(emulator, { POLICY })
-
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, quiet: true, tls: true, tlsDir: '.emulator/tls-e2e' })
+  stack = await startE2eStack({
+    emulator: { tls: true, tlsDir: '.emulator/tls-e2e' },
+    vars: () => ({ POLICY }),
+  })
+  ;({ emulator, negotiator } = stack)
   // A second 'request' listener only watches: which clientType each :generateToken call asked for.
   emulator.server.on('request', (request: IncomingMessage) => {
     const url = new URL(request.url ?? '/', emulator.url)
@@ -54,47 +51,21 @@ beforeAll(async () => {
       fromSdk: /azsdk-js/.test(request.headers['user-agent'] ?? ''),
     })
   })
-  // workerd must trust the emulator's self-signed certificate, as production trusts Azure's.
-  negotiator = await startNegotiator({
-    vars: negotiatorVars(),
-    trustedCertificates: [emulator.caCertPem ?? ''],
-  })
 })
 
-afterAll(async () => {
-  await negotiator?.dispose()
-  await emulator?.close()
-})
-
-function claimsOf(token: string): Record<string, unknown> {
-  const payload = token.split('.')[1] ?? ''
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
-}
+afterAll(() => stack?.close())
 
 async function negotiate(base: string, protocol: string): Promise<Response> {
   return fetch(`${base}/negotiate?hub=chat&protocol=${protocol}`)
 }
 
-/** The official SDKs in a child process: NODE_EXTRA_CA_CERTS is read only at process start. */
-async function sdkClientAccess(protocol: string): Promise<ClientAccess> {
-  const app = emulator.demo.apps.ownerSecret
-  const args = {
-    endpoint: emulator.demo.endpoint,
-    authorityHost: emulator.demo.authorityHost,
-    tenantId: emulator.demo.tenantId,
-    clientId: app.clientId,
-    clientSecret: app.clientSecret,
-    hub: 'chat',
+/** The official SDKs, as the Owner app with its secret. */
+async function sdkClientAccess(protocol: 'default' | 'mqtt' | 'socketio'): Promise<ClientAccess> {
+  const result = await sdkClientUrl(emulator, emulator.demo.apps.ownerSecret, {
     // The SDK forwards clientProtocol verbatim as clientType, so an explicit 'default' would send
     // clientType=default; the usual call gives no protocol and sends none, as the negotiator does.
     protocol: protocol === 'default' ? undefined : protocol,
-  }
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', SDK_SCRIPT, JSON.stringify(args)],
-    { env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.caCertPath }, timeout: 25_000 },
-  )
-  const result = JSON.parse(stdout.trim()) as ClientAccess & { error?: string }
+  })
   if (result.error !== undefined) throw new Error(`the SDK failed: ${result.error}`)
   return result
 }
@@ -148,7 +119,7 @@ describe('e2e: client protocols against the official SDK on the TLS emulator', (
   })
 
   it('fails closed when workerd does not trust the endpoint certificate', async () => {
-    const untrusting = await startNegotiator({ vars: negotiatorVars() })
+    const untrusting = await startNegotiator({ vars: emulatorVars(emulator, { POLICY }) })
     try {
       const response = await negotiate(untrusting.url, 'default')
       // The first upstream is Entra; a TLS failure is a network error there, never a token.

@@ -45,9 +45,12 @@ describe('client endpoint reliable protocol', () => {
       JSON_PROTOCOL,
     )
     await sender.next()
-    const say = (data: string) =>
-      sender.send({ type: 'sendToGroup', group: 'g', dataType: 'text', data })
+    const say = (data: string) => sender.send(groupText(data))
     return { member, connected, sender, say }
+  }
+
+  function groupText(data: string) {
+    return { type: 'sendToGroup', group: 'g', dataType: 'text', data }
   }
 
   it('numbers messages per connection from 1', async () => {
@@ -71,7 +74,7 @@ describe('client endpoint reliable protocol', () => {
   })
 
   it('resumes a dropped connection: same id, groups kept, unacked messages re-sent in order', async () => {
-    const { member, connected, say } = await memberAndSender()
+    const { member, connected, sender, say } = await memberAndSender()
     expect(await member.request({ type: 'joinGroup', group: 'extra', ackId: 1 })).toMatchObject({
       success: true,
     })
@@ -83,9 +86,9 @@ describe('client endpoint reliable protocol', () => {
     await member.request({ type: 'ping' }) // the sequenceAck has been processed by now
     member.ws.terminate()
     await activeBecomes(1)
-    say('m3')
-    say('m4')
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Acked, so both are queued for the dropped connection before it resumes.
+    expect(await sender.request({ ...groupText('m3'), ackId: 1 })).toMatchObject({ success: true })
+    expect(await sender.request({ ...groupText('m4'), ackId: 2 })).toMatchObject({ success: true })
     h.advance(WINDOW_MS - 1000)
 
     // No access token: the reconnection token alone authorises a resume.
@@ -118,7 +121,7 @@ describe('client endpoint reliable protocol', () => {
   })
 
   it('closes a resume with 1008 once the window has passed, after a disconnected message', async () => {
-    const { member, connected, say } = await memberAndSender()
+    const { member, connected, sender } = await memberAndSender()
     member.ws.terminate()
     await activeBecomes(1)
     h.advance(WINDOW_MS + 1)
@@ -129,9 +132,17 @@ describe('client endpoint reliable protocol', () => {
       message: 'The connection cannot be recovered.',
     })
     expect((await late.closed).code).toBe(1008)
-    say('nobody')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(h.service.counters()).toMatchObject({ connectionsRejected: 1, messagesSent: 0 })
+    // The ack comes after the service has delivered the message to whoever is in the group.
+    expect(await sender.request({ ...groupText('nobody'), ackId: 1 })).toMatchObject({
+      type: 'ack',
+      ackId: 1,
+      success: true,
+    })
+    expect(h.service.counters()).toMatchObject({
+      connectionsRejected: 1,
+      messagesReceived: 1,
+      messagesSent: 0,
+    })
   })
 
   it.each([

@@ -9,7 +9,9 @@ import {
   generateTokenUrl,
   bearer,
   postForm,
+  reached,
   secretToken,
+  settlement,
   signAssertion,
   tokenUrl,
   useEmulator,
@@ -160,41 +162,44 @@ describe('control API', () => {
   it('hangs until the client gives up, then serves normally', async () => {
     const emulator = await useEmulator()
     await control(emulator, '/faults', 'POST', { route: 'webpubsub.health', kind: 'hang' })
-    const started = Date.now()
-    await expect(
-      fetch(`${emulator.url}/api/health`, { signal: AbortSignal.timeout(300) }),
-    ).rejects.toThrow()
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290)
+    const leaving = new AbortController()
+    const hanging = settlement(
+      fetch(`${emulator.url}/api/health`, { signal: leaving.signal }).then((r) => r.status),
+    )
+    await reached(emulator, 'webpubsub.health', 1)
+    // A later request is answered while the first still waits: it hangs, it is not merely slow.
     expect((await fetch(`${emulator.url}/api/health`)).status).toBe(200)
+    expect(hanging.outcome).toBe('pending')
+    leaving.abort()
+    expect(await hanging.settled).toBe('failed')
   })
 
   it('ends hanging requests when the emulator closes', async () => {
     const emulator = await useEmulator()
     await control(emulator, '/faults', 'POST', { route: 'webpubsub.health', kind: 'hang' })
-    const pending = fetch(`${emulator.url}/api/health`).then(
-      () => 'answered',
-      () => 'failed',
-    )
-    await new Promise((r) => setTimeout(r, 50))
-    const started = Date.now()
+    const pending = settlement(fetch(`${emulator.url}/api/health`))
+    await reached(emulator, 'webpubsub.health', 1)
+    // The test timeout is the guard: close() must not wait for the hanging request.
     await emulator.close()
-    expect(Date.now() - started).toBeLessThan(2000)
-    expect(await pending).toBe('failed')
+    expect(await pending.settled).toBe('failed')
   })
 
-  it('adds latency per route', async () => {
+  it('adds latency per route, and reset removes it', async () => {
     const emulator = await useEmulator()
+    // An hour: far beyond the test timeout, so any request it delays is still waiting below.
     expect(
-      (await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 800 })).status,
+      (await control(emulator, '/latency', 'POST', { route: 'webpubsub.health', ms: 3_600_000 }))
+        .status,
     ).toBe(200)
-    let started = Date.now()
-    await fetch(`${emulator.url}/api/health`)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(790)
+    const delayed = settlement(fetch(`${emulator.url}/api/health`))
+    await reached(emulator, 'webpubsub.health', 1)
+    // Other routes answer at once; the delayed one is still waiting after that round trip.
+    const discovery = `${emulator.url}/${emulator.demo.tenantId}/v2.0/.well-known/openid-configuration`
+    expect((await fetch(discovery)).status).toBe(200)
+    expect(delayed.outcome).toBe('pending')
     await control(emulator, '/reset', 'POST')
-    started = Date.now()
-    await fetch(`${emulator.url}/api/health`)
-    // Generous bound: the machine may be busy, but far below the 800 ms that reset removed.
-    expect(Date.now() - started).toBeLessThan(600)
+    // Had reset left the hour in place, this would time the test out.
+    expect((await fetch(`${emulator.url}/api/health`)).status).toBe(200)
   })
 
   it('rejects bad control requests with 400', async () => {

@@ -1,8 +1,9 @@
 // Shared test helpers: start an emulator per test, post forms, sign client assertions, decode JWTs.
 import { createHash, createPrivateKey, randomUUID, X509Certificate } from 'node:crypto'
 import { SignJWT, decodeJwt } from 'jose'
-import { afterEach } from 'vitest'
+import { afterEach, expect, vi } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import type { RouteName } from '../../emulator/lib/route-names'
 import type { EmulatorOptions } from '../../emulator/types'
 
 export const SCOPE = 'https://webpubsub.azure.com/.default'
@@ -18,6 +19,30 @@ export async function useEmulator(options: EmulatorOptions = {}): Promise<Runnin
   const emulator = await startEmulator({ quiet: true, ...options })
   running.push(emulator)
   return emulator
+}
+
+/** Waits (polling the live state) until `route` has seen `count` requests. */
+export function reached(emulator: RunningEmulator, route: RouteName, count: number): Promise<void> {
+  return vi.waitFor(() => expect(emulator.state.counters[route]).toBe(count), { timeout: 10_000 })
+}
+
+export interface Settlement {
+  /** 'pending' until the promise settles: readable at any moment, without waiting. */
+  outcome: 'pending' | 'answered' | 'failed'
+  /** Resolves with the final outcome. */
+  settled: Promise<'answered' | 'failed'>
+}
+
+/** Tracks a promise (a request that should hang, say) without ever rejecting. */
+export function settlement(promise: Promise<unknown>): Settlement {
+  const tracked: Settlement = {
+    outcome: 'pending',
+    settled: promise.then(
+      () => (tracked.outcome = 'answered'),
+      () => (tracked.outcome = 'failed'),
+    ),
+  }
+  return tracked
 }
 
 export function tokenUrl(emulator: RunningEmulator, tenant = emulator.demo.tenantId): string {
@@ -50,13 +75,18 @@ export interface AssertionOptions {
   certificatePem: string
   clientId: string
   aud: string
-  alg?: 'PS256' | 'RS256'
-  /** 'sha256' → x5t#S256 (default), 'sha1' → legacy x5t */
-  thumbprint?: 'sha256' | 'sha1'
+  alg?: 'PS256' | 'RS256' | 'PS384'
+  /** 'sha256' → x5t#S256 (default), 'sha1' → legacy x5t, 'both', or 'none' */
+  thumbprint?: 'sha256' | 'sha1' | 'both' | 'none'
+  /** `iat` and `nbf` (default now) and `exp` = nowSeconds + lifetimeSeconds (default 600). */
   nowSeconds?: number
   lifetimeSeconds?: number
+  /** Override or (null) leave out `nbf` / `iat`; `exp` still counts from nowSeconds. */
+  nbf?: number | null
+  iat?: number | null
   jti?: string | null
   iss?: string
+  sub?: string
   signingKeyPem?: string
 }
 
@@ -68,24 +98,27 @@ export async function signAssertion(options: AssertionOptions): Promise<string> 
   const key = createPrivateKey(options.signingKeyPem ?? options.certificatePem)
   const alg = options.alg ?? 'PS256'
   const header: Record<string, string> = { alg, typ: 'JWT' }
-  if ((options.thumbprint ?? 'sha256') === 'sha256') {
+  const thumbprint = options.thumbprint ?? 'sha256'
+  if (thumbprint === 'sha256' || thumbprint === 'both') {
     header['x5t#S256'] = createHash('sha256').update(cert.raw).digest('base64url')
-  } else {
+  }
+  if (thumbprint === 'sha1' || thumbprint === 'both') {
     header.x5t = createHash('sha1').update(cert.raw).digest('base64url')
   }
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
-  const claims: Record<string, unknown> = {}
+  const claims: Record<string, unknown> = {
+    aud: options.aud,
+    iss: options.iss ?? options.clientId,
+    sub: options.sub ?? options.clientId,
+    exp: now + (options.lifetimeSeconds ?? 600),
+  }
+  const nbf = options.nbf === undefined ? now : options.nbf
+  if (nbf !== null) claims.nbf = nbf
+  const iat = options.iat === undefined ? now : options.iat
+  if (iat !== null) claims.iat = iat
   const jti = options.jti === undefined ? randomUUID() : options.jti
   if (jti !== null) claims.jti = jti
-  return new SignJWT(claims)
-    .setProtectedHeader(header as { alg: string })
-    .setAudience(options.aud)
-    .setIssuer(options.iss ?? options.clientId)
-    .setSubject(options.clientId)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + (options.lifetimeSeconds ?? 600))
-    .sign(key)
+  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key)
 }
 
 export function claimsOf(jwt: string): Record<string, unknown> {

@@ -1,55 +1,11 @@
 // The official @azure/web-pubsub + @azure/identity clients accept the TLS emulator as Azure (SPEC §5, §8).
-import { execFile } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import type { DemoApp, RunningEmulator } from '../../emulator/index'
+import type { RunningEmulator } from '../../emulator/index'
+import { sdkClientUrl } from '../support/sdk-runner'
 import { claimsOf, useEmulator } from './helpers'
-
-const run = promisify(execFile)
-const SCRIPT = join(import.meta.dirname, '../support/sdk-client-url.ts')
-
-interface SdkResult {
-  baseUrl?: string
-  token?: string
-  url?: string
-  error?: string
-}
-
-/** Runs the SDK in a child process: NODE_EXTRA_CA_CERTS is read only at process start. */
-async function sdkClientUrl(
-  emulator: RunningEmulator,
-  app: DemoApp,
-  extra: Record<string, unknown>,
-): Promise<SdkResult> {
-  const args = {
-    endpoint: emulator.demo.endpoint,
-    authorityHost: emulator.demo.authorityHost,
-    tenantId: emulator.demo.tenantId,
-    clientId: app.clientId,
-    clientSecret: app.clientSecret,
-    certificatePem: app.certificatePem,
-    hub: 'chat',
-    ...extra,
-  }
-  try {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', SCRIPT, JSON.stringify(args)],
-      {
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.caCertPath },
-        timeout: 25_000,
-      },
-    )
-    return JSON.parse(stdout.trim()) as SdkResult
-  } catch (error) {
-    const stdout = (error as { stdout?: string }).stdout ?? ''
-    if (stdout.trim().startsWith('{')) return JSON.parse(stdout.trim()) as SdkResult
-    throw error
-  }
-}
 
 async function tlsEmulator(): Promise<RunningEmulator> {
   return useEmulator({ tls: true, tlsDir: await mkdtemp(join(tmpdir(), 'emulator-sdk-')) })

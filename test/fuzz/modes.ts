@@ -1,7 +1,8 @@
 // The negotiator's variables and the caller tokens for each fuzzed caller mode.
 import { decodeProtectedHeader } from 'jose'
-import { emulator, emulatorUrl, mintUserToken, type UserTokenRequest } from '../support/emulator'
+import { emulator, emulatorUrl } from '../support/emulator'
 import { KvDouble } from '../support/kv-double'
+import { mintUserToken, type UserTokenRequest } from '../support/user-token'
 import type { CallerMode, TokenPool } from './tokens'
 
 export const JWT_AUDIENCE = 'webpubsub-negotiator'

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
+import { FAKE_CERT_PEM, FAKE_KEY_PEM } from '../support/fake-pem'
 import { createHarness, problemOf } from '../support/harness'
 
 beforeEach(() => emulator.reset())
@@ -48,8 +49,7 @@ describe('routes/health', () => {
   })
 
   it('reports a certificate whose key cannot be imported as a configuration problem', async () => {
-    const pem =
-      '-----BEGIN PRIVATE KEY-----\nAAECAwQF\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nBgcICQoL\n-----END CERTIFICATE-----'
+    const pem = `${FAKE_KEY_PEM}\n${FAKE_CERT_PEM}`
     const h = await createHarness({
       vars: { AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE: pem },
     })

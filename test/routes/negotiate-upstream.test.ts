@@ -164,7 +164,17 @@ describe('routes/negotiate against Auth API failures', () => {
   )
 
   it('drops the Entra token on a 401, fetches a new one and retries once', async () => {
-    const h = await createHarness()
+    // The emulator answers an injected 401 whatever the bearer: the Worker's own Auth API calls
+    // show that the retry carried a new Entra token, not the refused one.
+    const bearers: (string | null)[] = []
+    const recording: typeof fetch = (input, init) => {
+      const request = new Request(input, init)
+      if (new URL(request.url).pathname.endsWith('/:generateToken')) {
+        bearers.push(request.headers.get('authorization'))
+      }
+      return fetch(request)
+    }
+    const h = await createHarness({ fetch: recording })
     expect((await h.request('/negotiate')).status).toBe(200)
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'status', status: 401 })
     const response = await h.request('/negotiate')
@@ -173,6 +183,12 @@ describe('routes/negotiate against Auth API failures', () => {
     expect(counters['entra.token']).toBe(2)
     expect(counters['webpubsub.generateToken']).toBe(3)
     expect(h.logs.some((line) => line.includes('authapi_unauthorized_refreshing'))).toBe(true)
+    const [first, refused, retried] = bearers
+    expect(bearers).toHaveLength(3)
+    expect(first).toMatch(/^Bearer ey/)
+    expect(refused).toBe(first) // the cached token, refused by the injected 401
+    expect(retried).toMatch(/^Bearer ey/)
+    expect(retried).not.toBe(refused)
   })
 
   it('answers 502 webpubsub_unauthorized when the fresh token is refused too', async () => {

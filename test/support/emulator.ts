@@ -85,24 +85,5 @@ export const emulator = {
   },
 }
 
-export interface UserTokenRequest {
-  sub: string
-  audience?: string
-  claims?: Record<string, unknown>
-  expiresInSeconds?: number
-  notBeforeSeconds?: number
-  alg?: 'RS256' | 'ES256'
-  issuer?: string
-  kid?: string
-}
-
-/** A user token from the emulator's OpenID Connect issuer (its development endpoint). */
-export async function mintUserToken(request: UserTokenRequest): Promise<string> {
-  const response = await fetch(`${emulatorUrl()}/oidc/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(request),
-  })
-  if (!response.ok) throw new Error(`dev token: ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { token: string }).token
-}
+// User tokens live in user-token.ts; re-exported for the suites that import them from here.
+export { mintUserToken, type UserTokenRequest } from './user-token'

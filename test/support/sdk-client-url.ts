@@ -11,7 +11,7 @@ import {
 } from '@azure/identity'
 import { WebPubSubServiceClient } from '@azure/web-pubsub'
 
-interface Args {
+export interface SdkClientUrlArgs {
   endpoint: string
   authorityHost: string
   tenantId: string
@@ -26,8 +26,13 @@ interface Args {
   minutesToExpire?: number
 }
 
+/** The one JSON line printed: the SDK's answer, or its error message. */
+export type SdkClientUrlResult =
+  | { baseUrl: string; token: string; url: string; error?: undefined }
+  | { error: string; baseUrl?: undefined; token?: undefined; url?: undefined }
+
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as Args
+  const args = JSON.parse(process.argv[2] ?? '{}') as SdkClientUrlArgs
   // The emulator is not login.microsoftonline.com: instance discovery must be off (SPEC §8).
   const options = { authorityHost: args.authorityHost, disableInstanceDiscovery: true }
   let credential: TokenCredential

@@ -1,5 +1,6 @@
 // User tokens from the emulator's OpenID Connect issuer (`<emulator>/oidc`), for jwt-mode route tests.
-import { emulatorUrl } from './emulator'
+// inject(), not emulatorUrl() from ./emulator: that module re-exports this one (no import cycle).
+import { inject } from 'vitest'
 
 /** The body of `POST /oidc/dev/token` (emulator/README.md); unknown fields are refused there. */
 export interface UserTokenRequest {
@@ -17,7 +18,7 @@ export interface UserTokenRequest {
 }
 
 /** The emulator's issuer: what AUTH_ISSUER names to accept the tokens minted here. */
-export const userTokenIssuer = (): string => `${emulatorUrl()}/oidc`
+export const userTokenIssuer = (): string => `${inject('emulatorUrl')}/oidc`
 
 /** A user token signed by the emulator's issuer through its development endpoint. */
 export async function mintUserToken(request: UserTokenRequest): Promise<string> {

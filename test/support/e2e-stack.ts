@@ -1,0 +1,48 @@
+// The end-to-end stack of the Node-side suites: one emulator and the real negotiator (workerd) wired to it.
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/index'
+import { emulatorVars } from './emulator-vars'
+import { startNegotiator, type NegotiatorVars, type RunningNegotiator } from './negotiator-process'
+
+export interface E2eStackOptions {
+  /** Beyond a quiet emulator on a random port, e.g. `tls` and `tlsDir`. */
+  emulator?: EmulatorOptions
+  /** Variables beyond emulatorVars' (anonymous mode, the Owner app with a secret, hub chat). */
+  vars?: (emulator: RunningEmulator) => NegotiatorVars
+  /** Served through the ASSETS binding, as for the demo page. */
+  assetsDirectory?: string
+}
+
+export interface E2eStack {
+  emulator: RunningEmulator
+  negotiator: RunningNegotiator
+  /** Stops the negotiator, then the emulator. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts the emulator, then the negotiator pointed at it. workerd trusts a TLS emulator's
+ * certificate, as production trusts Azure's. When the negotiator fails to start, the emulator is
+ * closed before the error is thrown, so a failed beforeAll leaves nothing running.
+ */
+export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
+  const emulator = await startEmulator({ port: 0, quiet: true, ...options.emulator })
+  let negotiator: RunningNegotiator
+  try {
+    negotiator = await startNegotiator({
+      vars: emulatorVars(emulator, options.vars?.(emulator)),
+      assetsDirectory: options.assetsDirectory,
+      trustedCertificates: emulator.caCertPem === undefined ? undefined : [emulator.caCertPem],
+    })
+  } catch (error) {
+    await emulator.close()
+    throw error
+  }
+  return {
+    emulator,
+    negotiator,
+    async close() {
+      await negotiator.dispose()
+      await emulator.close()
+    },
+  }
+}
