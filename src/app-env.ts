@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono'
 import type { RequestIdVariables } from 'hono/request-id'
 import type { TimingVariables } from 'hono/timing'
+import type { ClientTokenCache } from './cache/client-token-cache'
 import type { RateLimiter } from './caller/rate-limit'
 import type { CallerVerifier } from './caller/verifier'
 import type { Config, ConfigProblem } from './config'
@@ -13,6 +14,8 @@ import type { Logger } from './lib/log'
 export interface Runtime {
   config: Config
   tokens: EntraTokenSource
+  /** Client-token reuse; undefined when TOKEN_REUSE=off. */
+  clientTokens: ClientTokenCache | undefined
   /** Undefined in anonymous mode. */
   caller: CallerVerifier | undefined
   /** The RATE_LIMITER binding, when bound. */

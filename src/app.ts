@@ -3,6 +3,8 @@ import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { timing } from 'hono/timing'
 import type { AppEnv, RuntimeState } from './app-env'
+import { createClientTokenMemory } from './cache/client-token-cache'
+import type { CacheStorageLike } from './cache/client-token-store'
 import {
   createEncryptedKv,
   deriveCacheKey,
@@ -24,6 +26,7 @@ import { createLogger } from './lib/log'
 import { demoRoutes } from './routes/demo'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
+import { createClientTokenReuse } from './webpubsub/client-token-reuse'
 
 export interface AppOptions {
   fetch?: typeof fetch
@@ -33,6 +36,8 @@ export interface AppOptions {
   writeLog?: (line: string) => void
   /** Budget for all upstream work of one request, in ms. */
   upstreamDeadlineMs?: number
+  /** The Cache API for client-token reuse; the `caches` global by default. */
+  caches?: CacheStorageLike
 }
 
 export function createApp(options: AppOptions = {}) {
@@ -43,6 +48,8 @@ export function createApp(options: AppOptions = {}) {
   const upstreamFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init))
   // Module scope in production (index.ts creates one app per isolate): the first-level cache.
   const memory = createMemoryCache<EntraToken>()
+  const clientTokenMemory = createClientTokenMemory()
+  const cacheStorage = options.caches ?? (typeof caches === 'undefined' ? undefined : caches)
   let cached: { env: object; values: unknown[]; state: RuntimeState } | undefined
 
   const runtimeFor = async (env: Record<string, unknown>): Promise<RuntimeState> => {
@@ -104,6 +111,16 @@ export function createApp(options: AppOptions = {}) {
       kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
       log: (event, fields) => callerLog('warn', event, fields),
     })
+    const reuseLog = createLogger({ component: 'client-token' }, writeLog)
+    const clientTokens = createClientTokenReuse({
+      config: config.tokenReuse,
+      memory: clientTokenMemory,
+      caches: cacheStorage,
+      key: aesKey,
+      now,
+      sleep,
+      log: ({ event, ...fields }) => reuseLog('warn', event, fields),
+    })
     if (config.auth.mode === 'anonymous') {
       callerLog('warn', 'running_anonymous', {
         detail: 'AUTH_MODE=anonymous: anyone can negotiate; every caller gets a random user id',
@@ -114,6 +131,7 @@ export function createApp(options: AppOptions = {}) {
       runtime: {
         config,
         tokens,
+        clientTokens,
         caller,
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
         cors: corsMiddleware(config),

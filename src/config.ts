@@ -1,11 +1,16 @@
 // Env → frozen Config, parsed once per isolate; reports every problem at once, naming the variable.
 import { AUTH_VARIABLES, parseAuthConfig, type AuthConfig } from './caller/auth-config'
 import { parsePolicy, type Policy } from './caller/policy'
+import {
+  parseTokenReuse,
+  TOKEN_REUSE_VARIABLES,
+  type TokenReuseConfig,
+} from './cache/token-reuse-config'
 import { parseCredential, type CredentialConfig } from './entra/credential-config'
 import { NegotiatorError } from './errors'
 import { decodeBase64 } from './lib/base64'
 
-/** The hub-name rule of the Web PubSub data plane (SPEC §4). */
+/** The hub-name rule of the Web PubSub data plane (Azure Web PubSub REST API, hub parameter). */
 export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
@@ -19,7 +24,7 @@ export interface Config {
   readonly credential: CredentialConfig
   /** Without a trailing slash. */
   readonly authorityHost: string
-  /** `{authorityHost}/{tenant}/oauth2/v2.0/token` (SPEC §2). */
+  /** `{authorityHost}/{tenant}/oauth2/v2.0/token` (Microsoft identity platform, client credentials). */
   readonly tokenEndpoint: string
   /** Web PubSub endpoint origin, without a trailing slash. */
   readonly endpoint: string
@@ -39,6 +44,8 @@ export interface Config {
   readonly maxRequestedGroups: number
   /** TOKEN_CACHE_KEY (base64 of 32 bytes), or undefined to derive one from the credential. */
   readonly cacheKeyBase64: string | undefined
+  /** Client-token reuse (cache/client-token-cache.ts). */
+  readonly tokenReuse: TokenReuseConfig
 }
 
 export interface ConfigProblem {
@@ -65,6 +72,7 @@ export const CONFIG_VARIABLES = [
   'CORS_ORIGINS',
   'RATE_LIMIT_PERIOD_SECONDS',
   'MAX_REQUESTED_GROUPS',
+  ...TOKEN_REUSE_VARIABLES,
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -135,7 +143,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     if (!HUB_NAME_PATTERN.test(hub)) {
       report(
         'WEBPUBSUB_HUBS',
-        `"${hub.slice(0, 40)}" is not a valid hub name (SPEC: ${HUB_NAME_PATTERN.source})`,
+        `"${hub.slice(0, 40)}" is not a valid hub name (${HUB_NAME_PATTERN.source})`,
       )
     }
   }
@@ -212,6 +220,17 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     )
   }
 
+  const tokenReuse = parseTokenReuse(text, report)
+  for (const [hub, hubPolicy] of Object.entries(policy.hubs)) {
+    if (hubPolicy.sharedAnonymousToken && auth.mode !== 'anonymous') {
+      report(
+        'POLICY',
+        `hubs.${hub}.sharedAnonymousToken is allowed only with AUTH_MODE=anonymous: ` +
+          'verified callers always get a token for their own user id',
+      )
+    }
+  }
+
   if (problems.length > 0 || credential === undefined) return { ok: false, problems }
   const config: Config = {
     auth,
@@ -230,6 +249,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     rateLimitPeriodSeconds: Number(periodRaw),
     maxRequestedGroups,
     cacheKeyBase64,
+    tokenReuse,
   }
   return { ok: true, config: Object.freeze(config) }
 }

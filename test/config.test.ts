@@ -190,4 +190,56 @@ describe('config', () => {
       )
     }
   })
+
+  it('turns client-token reuse on by default and off with TOKEN_REUSE=off', () => {
+    const defaults = parseConfig(base)
+    expect(defaults.ok && defaults.config.tokenReuse).toEqual({ enabled: true, minRemaining: 0.5 })
+    const off = parseConfig({ ...base, TOKEN_REUSE: 'off' })
+    expect(off.ok && off.config.tokenReuse.enabled).toBe(false)
+    const on = parseConfig({ ...base, TOKEN_REUSE: 'ON' })
+    expect(on.ok && on.config.tokenReuse.enabled).toBe(true)
+    for (const bad of ['no', 'false', '0']) {
+      expect(problemsOf({ ...base, TOKEN_REUSE: bad })).toEqual([
+        { variable: 'TOKEN_REUSE', problem: expect.stringContaining('"off"') },
+      ])
+    }
+  })
+
+  it('accepts TOKEN_REUSE_MIN_REMAINING above 0.25 and at most 1', () => {
+    for (const [raw, value] of [
+      ['0.26', 0.26],
+      ['.75', 0.75],
+      ['1', 1],
+      ['1.0', 1],
+    ] as const) {
+      const result = parseConfig({ ...base, TOKEN_REUSE_MIN_REMAINING: raw })
+      expect(result.ok && result.config.tokenReuse.minRemaining, raw).toBe(value)
+    }
+    for (const bad of ['0.25', '0.1', '0', '1.01', '2', '-0.5', 'half', '1e-1', '0x1']) {
+      expect(problemsOf({ ...base, TOKEN_REUSE_MIN_REMAINING: bad }), bad).toEqual([
+        { variable: 'TOKEN_REUSE_MIN_REMAINING', problem: expect.stringContaining('above 0.25') },
+      ])
+    }
+  })
+
+  it('allows POLICY sharedAnonymousToken only with AUTH_MODE=anonymous', () => {
+    const policy = { hubs: { chat: { sharedAnonymousToken: true } } }
+    const anonymous = parseConfig({ ...base, POLICY: policy })
+    expect(anonymous.ok && anonymous.config.policy.hubs.chat?.sharedAnonymousToken).toBe(true)
+    const verified = problemsOf({
+      ...base,
+      AUTH_MODE: 'jwt',
+      AUTH_ISSUER: 'https://login.example.com/',
+      AUTH_AUDIENCE: 'api://negotiator',
+      POLICY: policy,
+    })
+    expect(verified).toEqual([
+      {
+        variable: 'POLICY',
+        problem: expect.stringContaining(
+          'sharedAnonymousToken is allowed only with AUTH_MODE=anonymous',
+        ),
+      },
+    ])
+  })
 })

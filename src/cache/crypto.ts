@@ -1,5 +1,21 @@
-// AES-GCM keys for the KV token cache: imported from TOKEN_CACHE_KEY or derived with HKDF.
-import { decodeBase64 } from '../lib/base64'
+// AES-GCM for the encrypted caches (KV and the Cache API): the key, and sealing values under it.
+//
+// Sealed value format, version 1 (one line of ASCII):
+//
+//   v1.<iv>.<ciphertext>
+//
+// - `iv`: 12 random bytes, fresh for every write (AES-GCM must never reuse an IV under one key),
+//   unpadded base64url.
+// - `ciphertext`: AES-GCM output over the UTF-8 plaintext, 128-bit tag appended (as WebCrypto
+//   returns it), unpadded base64url.
+// - Additional authenticated data: the UTF-8 bytes of `v1:` followed by the storage key the value
+//   is written under. A value copied to another key, or relabelled with another version, fails
+//   authentication.
+//
+// Anything that does not match (other version, bad base64, wrong key, tampered, not UTF-8) opens
+// to undefined: a cache miss, never an error, so a rotated key or a format change only costs a
+// refresh. Values are never logged, not even on failure.
+import { decodeBase64, encodeBase64Url } from '../lib/base64'
 
 const AES_KEY_BYTES = 32
 
@@ -44,4 +60,54 @@ export async function deriveCacheKey(material: Uint8Array): Promise<CryptoKey> {
     false,
     ['encrypt', 'decrypt'],
   )
+}
+
+const VERSION = 'v1'
+const IV_BYTES = 12
+const TAG_BYTES = 16
+
+function additionalData(storageKey: string): Uint8Array {
+  return new TextEncoder().encode(`${VERSION}:${storageKey}`)
+}
+
+/** Encrypts `plaintext` for `storageKey` (see the format above). */
+export async function sealText(
+  key: CryptoKey,
+  storageKey: string,
+  plaintext: string,
+): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
+  const ciphertext = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: additionalData(storageKey) },
+    key,
+    new TextEncoder().encode(plaintext),
+  )
+  return `${VERSION}.${encodeBase64Url(iv)}.${encodeBase64Url(new Uint8Array(ciphertext))}`
+}
+
+/** The plaintext, or undefined when the value is not ours to read for `storageKey`. */
+export async function openText(
+  key: CryptoKey,
+  storageKey: string,
+  sealed: string,
+): Promise<string | undefined> {
+  const [version, ivText, ciphertextText, ...rest] = sealed.split('.')
+  if (version !== VERSION || ivText === undefined || ciphertextText === undefined) return undefined
+  if (rest.length > 0) return undefined
+  const iv = decodeBase64(ivText)
+  const ciphertext = decodeBase64(ciphertextText)
+  if (iv?.length !== IV_BYTES || ciphertext === undefined || ciphertext.length < TAG_BYTES) {
+    return undefined
+  }
+  try {
+    const plaintext = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv, additionalData: additionalData(storageKey) },
+      key,
+      ciphertext,
+    )
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(plaintext)
+  } catch {
+    // OperationError (authentication failed) or invalid UTF-8: not a value we wrote.
+    return undefined
+  }
 }

@@ -1,16 +1,12 @@
 // The per-isolate first-level cache: plain values shared by every request in one isolate.
+import type { LeaseHolder } from './lease'
 
 /**
- * One slot per cache key. Only settled values live here, never promises: workerd may cancel the
- * I/O of a request that has ended, so a request must not await work another request started
- * (PLATFORM.md). Coordination happens through the lease instead.
+ * One slot per cache key. Only settled values live here, never promises (see lease.ts):
+ * coordination happens through the lease instead.
  */
-export interface MemorySlot<T> {
+export interface MemorySlot<T> extends LeaseHolder {
   entry?: T
-  /** Held by the one request (or background task) that is fetching a new value. */
-  lease?: { id: number; untilMs: number }
-  /** The outcome of the last lease that failed, so waiters can report it instead of retrying. */
-  failure?: { leaseId: number; error: unknown }
   /** A permanent failure remembered until `untilMs` (negative cache): nothing is loaded till then. */
   rejected?: { error: unknown; untilMs: number }
   /**

@@ -1,6 +1,8 @@
 // The layered token cache: memory → encrypted KV → the loader, with one load per isolate at a time.
 import type { Now, Sleep } from '../lib/clock'
+import { errorName } from '../lib/log'
 import type { EncryptedKv } from './encrypted-kv'
+import { FIRST_POLL_MS, nextPollMs, releaseLease, takeLease } from './lease'
 import type { MemoryCache } from './memory'
 
 /** What the cache needs to know about a token's life (see entra/client-credentials.ts). */
@@ -78,8 +80,6 @@ export interface LayeredTokenCache<T extends ExpiringToken> {
 }
 
 const DEFAULT_NEGATIVE_TTL_MS = 30_000
-/** A lease outlives its holder's deadline a little, then anyone may take it over. */
-const LEASE_GRACE_MS = 250
 const KV_MIN_TTL_SECONDS = 60
 
 export function createLayeredTokenCache<T extends ExpiringToken>(
@@ -95,7 +95,8 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
 
   const writeKv = async (token: T): Promise<void> => {
     if (kv === undefined) return
-    // KV keeps it until it goes stale; readers re-check expiry anyway (KV reads may lag, PLATFORM.md).
+    // KV keeps it until it goes stale; readers re-check expiry anyway: KV is eventually consistent
+    // and reads may lag (Cloudflare docs, "How KV works").
     const ttlSeconds = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((token.staleAtMs - now()) / 1000))
     try {
       await kv.put(cacheKey, token, ttlSeconds)
@@ -169,18 +170,8 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
     return token
   }
 
-  /** Takes the lease if nobody holds a live one; returns its id, or undefined. */
-  const tryLease = (deadlineMs: number): number | undefined => {
-    const at = now()
-    if (slot.lease !== undefined && slot.lease.untilMs > at) return undefined
-    const id = memory.nextLeaseId()
-    slot.lease = { id, untilMs: deadlineMs + LEASE_GRACE_MS }
-    return id
-  }
-
-  const release = (leaseId: number): void => {
-    if (slot.lease?.id === leaseId) slot.lease = undefined
-  }
+  const tryLease = (deadlineMs: number): number | undefined =>
+    takeLease(slot, memory.nextLeaseId, now(), deadlineMs)
 
   /** Loads under a lease we hold: KV first (unless told not to trust it), then the loader. */
   const loadUnderLease = async (
@@ -213,7 +204,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       if (rejectedToken !== undefined) waitUntil(deleteKv())
       throw error
     } finally {
-      release(leaseId)
+      releaseLease(slot, leaseId)
     }
   }
 
@@ -250,7 +241,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
         if (at >= cached.refreshAtMs) startBackgroundRefresh(cached, deadlineMs, waitUntil)
         return { token: cached, source: 'memory' }
       }
-      let pollMs = 5
+      let pollMs = FIRST_POLL_MS
       let seenLease: number | undefined
       for (;;) {
         const blocked = loadBlockedBy(at)
@@ -275,7 +266,7 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
           throw options.waitTimeoutError()
         }
         await sleep(pollMs)
-        pollMs = Math.min(pollMs * 2, 25)
+        pollMs = nextPollMs(pollMs)
         at = now()
         if (usable(slot.entry, at, rejectedToken)) return { token: slot.entry, source: 'memory' }
         if (seenLease !== undefined && slot.failure?.leaseId === seenLease) {
@@ -309,9 +300,4 @@ export function createLayeredTokenCache<T extends ExpiringToken>(
       return 'refreshed'
     },
   }
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) return 'code' in error ? String(error.code) : error.name
-  return typeof error
 }

@@ -9,6 +9,7 @@ import { groupNameProblem, patternProblem, roleProblem } from './roles'
  *   groups = ["user.{sub}"]                       # joined at connect
  *   requestableGroups = ["room.*"]                # what `group=` may ask for (exact or wildcard pattern)
  *   ttlMinutes = { default = 60, min = 5, max = 120 }
+ *   sharedAnonymousToken = false                  # see below
  *   [[vars.POLICY.hubs.chat.when]]                # extra grants when a claim has a value
  *   claim = "roles"
  *   includes = "moderator"                        # or equals = "…"
@@ -23,6 +24,11 @@ import { groupNameProblem, patternProblem, roleProblem } from './roles'
  * response's `groups`. A value that is missing, empty or not well-formed Unicode (a lone
  * surrogate would be replaced by U+FFFD upstream, merging two identities) refuses the negotiation
  * with caller_claims_unusable; requestableGroups are rendered only when groups are requested.
+ *
+ * sharedAnonymousToken = true (AUTH_MODE=anonymous only, checked in config.ts) negotiates without
+ * a user id: every anonymous caller of the hub with the same grant then shares one client token
+ * (client-token reuse), for broadcast audiences. Such a hub has no identity to render, so its
+ * roles and groups may not use templates and it has no `when` rules.
  */
 export interface Grant {
   roles: string[]
@@ -39,6 +45,8 @@ export interface HubPolicy extends Grant {
   requestableGroups: string[]
   when: ConditionalGrant[]
   ttl: { defaultMinutes: number; minMinutes: number; maxMinutes: number }
+  /** Anonymous callers get no user id and share one client token per grant. */
+  sharedAnonymousToken: boolean
 }
 
 export interface Policy {
@@ -223,12 +231,29 @@ export function parsePolicy(
       checkGroups(grant.groups, `${at}.groups`, report)
       when.push(grant)
     }
+    const sharedAnonymousToken = fields.sharedAnonymousToken ?? false
+    if (typeof sharedAnonymousToken !== 'boolean') {
+      report(`${where}.sharedAnonymousToken must be true or false`)
+    } else if (sharedAnonymousToken) {
+      const templated = [...roles, ...groups, ...requestableGroups].find((value) =>
+        value.match(TEMPLATE),
+      )
+      if (templated !== undefined) {
+        report(
+          `${where} has sharedAnonymousToken = true, so no user id or claims: "${templated}" may not use a template`,
+        )
+      }
+      if (when.length > 0) {
+        report(`${where} has sharedAnonymousToken = true, so no claims: remove its "when" rules`)
+      }
+    }
     const hubPolicy: HubPolicy = {
       roles,
       groups,
       requestableGroups,
       when,
       ttl: parseTtl(fields.ttlMinutes, defaultTtlMinutes, hubName, report),
+      sharedAnonymousToken: sharedAnonymousToken === true,
     }
     const widest: Grant = {
       roles: [...roles, ...when.flatMap((rule) => rule.roles)],
@@ -250,6 +275,7 @@ export function parsePolicy(
       requestableGroups: [],
       when: [],
       ttl: { defaultMinutes: defaultTtlMinutes, minMinutes: 1, maxMinutes: defaultTtlMinutes },
+      sharedAnonymousToken: false,
     }
   }
   return policy

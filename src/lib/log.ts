@@ -30,3 +30,9 @@ export function createLogger(
     )
   }
 }
+
+/** What a log line may say about a caught error: its stable code, or its name; never a message. */
+export function errorName(error: unknown): string {
+  if (error instanceof Error) return 'code' in error ? String(error.code) : error.name
+  return typeof error
+}

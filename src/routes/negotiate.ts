@@ -60,19 +60,24 @@ async function negotiate(c: Context<AppEnv>) {
   const hubPolicy = config.policy.hubs[hub.toLowerCase()]
   if (hubPolicy === undefined) throw new Error(`no policy for allowed hub ${hub}`)
   const grant = decide(hubPolicy, identity, { groups, ttlMinutes: minutesToExpire })
-  checkUrlLengths(config.endpoint, hub, protocol, userId, grant, groups.length)
+  // A shared anonymous hub names no user: all its anonymous callers share one token per grant.
+  const tokenUserId = hubPolicy.sharedAnonymousToken ? undefined : userId
+  checkUrlLengths(config.endpoint, hub, protocol, tokenUserId, grant, groups.length)
+  // A random anonymous user id is never seen again: reusing its token could never pay off.
+  const reusable = config.auth.mode !== 'anonymous' || tokenUserId === undefined
   const log = c.get('log')
   const access = await issueClientAccess(
     {
       endpoint: config.endpoint,
       hub,
       protocol,
-      userId,
+      userId: tokenUserId,
       roles: grant.roles,
       groups: grant.groups,
       minutesToExpire: grant.minutesToExpire,
     },
     {
+      reuse: reusable ? runtime.clientTokens : undefined,
       tokens: runtime.tokens,
       fetch: runtime.fetch,
       now: runtime.now,
@@ -88,11 +93,11 @@ async function negotiate(c: Context<AppEnv>) {
     protocol,
     authMode: config.auth.mode,
     roles: grant.roles.length,
+    clientToken: access.source,
   })
-  const issuedAtMs = runtime.now()
-  // Negotiate again after three quarters of the token's life: early enough to ride out a slow or
-  // failing negotiation before the old token expires.
-  const refreshAfterMs = issuedAtMs + Math.max(0, access.expiresAtMs - issuedAtMs) * 0.75
+  // Negotiate again after three quarters of the token's own life (iat to exp), whether it is fresh
+  // or reused: early enough to ride out a slow or failing negotiation before it expires.
+  const refreshAfterMs = access.issuedAtMs + (access.expiresAtMs - access.issuedAtMs) * 0.75
   c.header('cache-control', 'no-store')
   return c.json({
     baseUrl: access.baseUrl,
@@ -101,7 +106,8 @@ async function negotiate(c: Context<AppEnv>) {
     expiresAt: new Date(access.expiresAtMs).toISOString(),
     refreshAfter: new Date(refreshAfterMs).toISOString(),
     hub,
-    userId,
+    // null for a shared anonymous token, which names no user.
+    userId: tokenUserId ?? null,
     roles: grant.roles,
     groups: grant.groups,
   })
@@ -115,7 +121,7 @@ function checkUrlLengths(
   endpoint: string,
   hub: string,
   protocol: ClientProtocol,
-  userId: string,
+  userId: string | undefined,
   grant: Decision,
   requestedGroups: number,
 ): void {

@@ -1,4 +1,7 @@
-// Issues one client access: Entra token → Auth API → checked token → URLs, refreshing once on 401.
+// Issues one client access: a reusable token for the same grant, or Entra token → Auth API →
+// checked token, refreshing once on 401; then the URLs.
+import type { ClientToken, ClientTokenCache } from '../cache/client-token-cache'
+import { clientTokenKey } from '../cache/client-token-key'
 import { NegotiatorError, withRetryAfter } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
 import { buildClientUrls, clientTypeFor, type ClientProtocol } from './client-url'
@@ -47,19 +50,52 @@ export interface IssueAccessDeps {
   log: (event: Record<string, unknown>) => void
   /** Records a Server-Timing metric. */
   timing?: (name: 'entra' | 'authapi', durationMs: number, description?: string) => void
+  /** Hands out a still-fresh token of the same grant again (TOKEN_REUSE); absent: always fetch. */
+  reuse?: ClientTokenCache
 }
 
-export interface IssuedAccess {
+/** Where the token came from: the Auth API, or an earlier negotiation (memory or Cache API). */
+export type AccessSource = 'fetched' | 'reused-memory' | 'reused-cache'
+
+export interface IssuedAccess extends ClientToken {
   baseUrl: string
   url: string
-  token: string
-  expiresAtMs: number
+  source: AccessSource
 }
 
 export async function issueClientAccess(
   request: IssueAccessRequest,
   deps: IssueAccessDeps,
 ): Promise<IssuedAccess> {
+  let token: ClientToken
+  let source: AccessSource = 'fetched'
+  if (deps.reuse === undefined) {
+    token = await fetchClientToken(request, deps)
+  } else {
+    const startMs = deps.now()
+    const found = await deps.reuse.get(await clientTokenKey(request), {
+      deadlineMs: deps.deadlineMs,
+      waitUntil: deps.waitUntil,
+      load: () => fetchClientToken(request, deps),
+    })
+    token = found.token
+    if (found.source !== 'fetch') {
+      source = `reused-${found.source}`
+      deps.timing?.('authapi', deps.now() - startMs, source)
+    }
+  }
+  return {
+    ...buildClientUrls(request.endpoint, request.hub, request.protocol, token.token),
+    ...token,
+    source,
+  }
+}
+
+/** One Auth API call (two after a 401 with a cached Entra token), checked before use. */
+async function fetchClientToken(
+  request: IssueAccessRequest,
+  deps: IssueAccessDeps,
+): Promise<ClientToken> {
   let rejectedToken: string | undefined
   for (let attempt = 1; ; attempt++) {
     const entraStartMs = deps.now()
@@ -91,13 +127,9 @@ export async function issueClientAccess(
           onRetry: (info) => deps.log({ event: 'authapi_retry', ...info }),
         },
       )
-      deps.timing?.('authapi', deps.now() - authStartMs)
-      const { expiresAtMs } = checkClientToken(token, request.endpoint, request.hub, deps.now())
-      return {
-        ...buildClientUrls(request.endpoint, request.hub, request.protocol, token),
-        token,
-        expiresAtMs,
-      }
+      deps.timing?.('authapi', deps.now() - authStartMs, 'fetched')
+      const life = checkClientToken(token, request.endpoint, request.hub, deps.now())
+      return { token, ...life }
     } catch (error) {
       deps.timing?.('authapi', deps.now() - authStartMs)
       const unauthorized =

@@ -1,4 +1,4 @@
-// Checks a client token from the Auth API before it is handed out (SPEC §4: aud names host and path).
+// Checks a client token from the Auth API before it is handed out: `aud` names host and path.
 import { decodeJwt } from 'jose'
 import { NegotiatorError } from '../errors'
 
@@ -12,7 +12,8 @@ const unexpected = (detail: string, advice = 'check WEBPUBSUB_ENDPOINT'): Negoti
 const MAX_DATE_MS = 8.64e15
 
 /**
- * Returns the token's expiry. The service checks `exp` and checks `aud` against host and path at
+ * Returns the token's life: `exp`, and `iat` (else `nbf`, else the time it was received) as its
+ * start, from which reuse and the refresh time are measured. The service checks `exp` and checks `aud` against host and path at
  * connect (scheme ignored): a token that fails either would be refused, so it is caught here
  * before clients try. An expired token (RFC 7519 §4.1.4: `exp` is the time on or after which it
  * must not be accepted) would also send clients straight back to negotiate. `nbf` and `iat`,
@@ -26,7 +27,7 @@ export function checkClientToken(
   endpoint: string,
   hub: string,
   nowMs: number,
-): { expiresAtMs: number } {
+): { issuedAtMs: number; expiresAtMs: number } {
   let claims
   try {
     claims = decodeJwt(token)
@@ -65,5 +66,7 @@ export function checkClientToken(
     throw unexpected(
       `is for another endpoint or hub (aud does not name ${expectedHost} and hub ${hub})`,
     )
-  return { expiresAtMs: exp * 1000 }
+  const issuedAtMs =
+    typeof iat === 'number' ? iat * 1000 : typeof nbf === 'number' ? nbf * 1000 : nowMs
+  return { issuedAtMs, expiresAtMs: exp * 1000 }
 }

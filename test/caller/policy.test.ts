@@ -132,4 +132,40 @@ describe('caller/policy', () => {
       expect.objectContaining({ code: 'parameter_invalid' }),
     )
   })
+
+  it('reads sharedAnonymousToken (default false) and refuses anything but a boolean', () => {
+    const shared = parse({
+      hubs: { chat: { roles: ['webpubsub.sendToGroup.news'], sharedAnonymousToken: true } },
+    })
+    expect(shared.problems).toEqual([])
+    expect(shared.policy.hubs.chat?.sharedAnonymousToken).toBe(true)
+    expect(shared.policy.hubs.lobby?.sharedAnonymousToken).toBe(false)
+    expect(parse(chatPolicy).policy.hubs.chat?.sharedAnonymousToken).toBe(false)
+    expect(parse({ hubs: { chat: { sharedAnonymousToken: 'yes' } } }).problems).toEqual([
+      'hubs.chat.sharedAnonymousToken must be true or false',
+    ])
+  })
+
+  it.each([
+    ['roles', { roles: ['webpubsub.sendToGroup.user.{sub}'] }, '{sub}'],
+    ['groups', { groups: ['team.{claims.team}'] }, '{claims.team}'],
+    ['requestableGroups', { requestableGroups: ['user.{userId}.*'] }, '{userId}'],
+  ])(
+    'refuses templates in %s of a shared anonymous hub: it has no identity',
+    (_field, hub, used) => {
+      const { problems } = parse({ hubs: { chat: { ...hub, sharedAnonymousToken: true } } })
+      expect(problems).toEqual([expect.stringContaining(used)])
+      expect(problems[0]).toContain('sharedAnonymousToken')
+      // The same hub without the option is fine.
+      expect(parse({ hubs: { chat: hub } }).problems).toEqual([])
+    },
+  )
+
+  it('refuses "when" rules in a shared anonymous hub: it has no claims', () => {
+    const when = [{ claim: 'roles', includes: 'moderator', roles: ['webpubsub.sendToGroup'] }]
+    expect(parse({ hubs: { chat: { when, sharedAnonymousToken: true } } }).problems).toEqual([
+      expect.stringContaining('remove its "when" rules'),
+    ])
+    expect(parse({ hubs: { chat: { when } } }).problems).toEqual([])
+  })
 })

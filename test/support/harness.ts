@@ -1,6 +1,7 @@
 // Builds a fresh negotiator app per test with a controllable clock, captured logs and waitUntil.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { createApp } from '../../src/app'
+import type { CacheStorageLike } from '../../src/cache/client-token-store'
 import { systemSleep } from '../../src/lib/clock'
 import { emulator, emulatorUrl, type DemoApp } from './emulator'
 import { KvDouble } from './kv-double'
@@ -19,10 +20,17 @@ export interface HarnessOptions {
   upstreamDeadlineMs?: number
   /** Replaces the Worker's outbound fetch, e.g. to count or fail upstream calls. */
   fetch?: typeof fetch
+  /**
+   * The Cache API the app sees. By default a namespace of the real one of its own (see
+   * isolatedCaches): pass another harness's `caches` to play a second isolate in the same colo.
+   */
+  caches?: CacheStorageLike
 }
 
 export interface Harness {
   env: Record<string, unknown>
+  /** The Cache API this harness's app uses. */
+  caches: CacheStorageLike
   logs: string[]
   sleeps: number[]
   /** Milliseconds added to the real clock. */
@@ -46,6 +54,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const logs: string[] = []
   const sleeps: number[] = []
   const now = (): number => Date.now() + offsetMs
+  const cacheStorage = options.caches ?? isolatedCaches()
   const { app, scheduled } = createApp({
     now,
     sleep: async (ms, signal) => {
@@ -56,6 +65,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     writeLog: (line) => logs.push(line),
     upstreamDeadlineMs: options.upstreamDeadlineMs,
     fetch: options.fetch,
+    caches: cacheStorage,
   })
   const env: Record<string, unknown> = {
     AUTH_MODE: 'anonymous',
@@ -80,6 +90,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   }
   return {
     env,
+    caches: cacheStorage,
     logs,
     sleeps,
     advance: (ms) => {
@@ -94,6 +105,16 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     requestDeferred: serve,
     scheduled: () => scheduled(env),
   }
+}
+
+/**
+ * The real Cache API under cache names of its own. vitest-pool-workers keeps one Cache API per
+ * test file, shared by its tests, and workerd has no `caches.delete()` to clear it; fresh names
+ * give each harness an empty one, as a fresh KvDouble gives it an empty KV.
+ */
+export function isolatedCaches(): CacheStorageLike {
+  const namespace = crypto.randomUUID()
+  return { open: (name) => caches.open(`${name}/${namespace}`) }
 }
 
 /** Reads a problem+json body and checks its envelope. */

@@ -20,11 +20,19 @@ const refused = (detail: RegExp) =>
   })
 
 describe('webpubsub/token-check', () => {
-  it('returns exp for a token whose aud names the endpoint and hub', async () => {
-    const jwt = await token({ aud, exp: 2_000_000_000 })
+  it('returns iat and exp for a token whose aud names the endpoint and hub', async () => {
+    const jwt = await token({ aud, iat: NOW_S - 30, exp: 2_000_000_000 })
     expect(checkClientToken(jwt, endpoint, 'chat', NOW_MS)).toEqual({
+      issuedAtMs: NOW_MS - 30_000,
       expiresAtMs: 2_000_000_000_000,
     })
+  })
+
+  it('measures the life from nbf without iat, and from the time received without either', async () => {
+    const withNbf = await token({ aud, nbf: NOW_S - 10, exp: NOW_S + 60 })
+    expect(checkClientToken(withNbf, endpoint, 'chat', NOW_MS).issuedAtMs).toBe(NOW_MS - 10_000)
+    const bare = await token({ aud, exp: NOW_S + 60 })
+    expect(checkClientToken(bare, endpoint, 'chat', NOW_MS).issuedAtMs).toBe(NOW_MS)
   })
 
   it('ignores the scheme and case, and accepts MQTT and Socket.IO paths', async () => {
