@@ -6,7 +6,7 @@ import { toPem } from './pem'
 
 export interface SelfSigned {
   certificatePem: string
-  /** PKCS#8 `PRIVATE KEY` block: the form `importPKCS8` and MSAL expect (PLATFORM.md). */
+  /** PKCS#8 `PRIVATE KEY` block: the form `importPKCS8` and MSAL expect (jose's importPKCS8 requires the PKCS#8 form). */
   privateKeyPem: string
 }
 

@@ -5,7 +5,7 @@ export type CredentialConfig =
   | { kind: 'secret'; secret: string }
   | {
       kind: 'certificate'
-      /** The PKCS#8 block only, as jose's importPKCS8 wants it (PLATFORM.md). */
+      /** The PKCS#8 block only, as jose's importPKCS8 wants it (it refuses PKCS#1). */
       privateKeyPem: string
       privateKeyDer: Uint8Array
       /** DER of the first (leaf) certificate in the PEM. */

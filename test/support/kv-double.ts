@@ -1,4 +1,5 @@
-// A Workers KV stand-in that misbehaves like production KV on demand (PLATFORM.md, Workers KV):
+// A Workers KV stand-in that misbehaves like production KV on demand (Cloudflare's "How KV works" and
+// limits pages):
 // Miniflare's KV is strongly consistent and never throttles, so code for lag and 429 is tested here.
 import type { KvLike } from '../../src/cache/encrypted-kv'
 
@@ -20,7 +21,7 @@ interface LastWrite {
   before: Entry | undefined
 }
 
-/** PLATFORM.md: `expirationTtl` ≥ 60 s, 1 write per second per key, keys ≤ 512 bytes. */
+/** Cloudflare's KV limits: `expirationTtl` ≥ 60 s, 1 write per second per key, keys ≤ 512 bytes. */
 const MIN_TTL_SECONDS = 60
 const WRITE_INTERVAL_MS = 1_000
 const MAX_KEY_BYTES = 512
