@@ -1,13 +1,12 @@
 // The Hono context types shared by app.ts and the routes, kept apart so neither imports the other.
-import type { MiddlewareHandler } from 'hono'
 import type { RequestIdVariables } from 'hono/request-id'
-import type { TimingVariables } from 'hono/timing'
 import type { ClientTokenCache } from './cache/client-token-cache'
 import type { RateLimiter } from './caller/rate-limit'
 import type { CallerVerifier } from './caller/verifier'
 import type { Config, ConfigProblem } from './config'
 import type { EntraTokenSource } from './entra/token-source'
 import type { Now, Sleep } from './lib/clock'
+import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
 
 /** Everything a request needs, built once per isolate from Env. */
@@ -20,7 +19,6 @@ export interface Runtime {
   caller: CallerVerifier | undefined
   /** The RATE_LIMITER binding, when bound. */
   rateLimiter: RateLimiter | undefined
-  cors: MiddlewareHandler
   kvBound: boolean
   fetch: typeof fetch
   now: Now
@@ -33,10 +31,11 @@ export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problem
 
 export type AppEnv = {
   Bindings: Record<string, unknown>
-  Variables: RequestIdVariables &
-    TimingVariables & {
-      runtime: RuntimeState
-      log: Logger
-      waitUntil: (promise: Promise<unknown>) => void
-    }
+  Variables: RequestIdVariables & {
+    runtime: RuntimeState
+    log: Logger
+    waitUntil: (promise: Promise<unknown>) => void
+    /** Server-Timing metrics (http/server-timing.ts), written onto the response at the end. */
+    timings: Timings
+  }
 }

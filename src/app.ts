@@ -1,7 +1,6 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { requestId } from 'hono/request-id'
-import { timing } from 'hono/timing'
 import type { AppEnv, RuntimeState } from './app-env'
 import { createClientTokenMemory } from './cache/client-token-cache'
 import type { CacheStorageLike } from './cache/client-token-store'
@@ -19,8 +18,15 @@ import type { EntraToken } from './entra/client-credentials'
 import { prepareCredential } from './entra/credential'
 import { createEntraTokenSource, entraTokenCacheKey } from './entra/token-source'
 import { NegotiatorError } from './errors'
-import { allowedOrigin, corsMiddleware, corsSettingsDespiteProblems } from './http/cors'
+import {
+  addCorsHeaders,
+  allowedOrigin,
+  corsSettingsDespiteProblems,
+  preflightResponse,
+  type CorsSettings,
+} from './http/cors'
 import { problemResponse, toNegotiatorError } from './http/problem'
+import { serverTimingHeader } from './http/server-timing'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger } from './lib/log'
 import { demoRoutes } from './routes/demo'
@@ -40,6 +46,16 @@ export interface AppOptions {
   caches?: CacheStorageLike
 }
 
+/** What a runtime is built from: the variables, and the bindings it holds on to. */
+const RUNTIME_VARIABLES: readonly string[] = [...CONFIG_VARIABLES, 'TOKEN_CACHE', 'RATE_LIMITER']
+
+function sameValues(env: Record<string, unknown>, values: readonly unknown[]): boolean {
+  for (let i = 0; i < RUNTIME_VARIABLES.length; i++) {
+    if (env[RUNTIME_VARIABLES[i] as string] !== values[i]) return false
+  }
+  return true
+}
+
 export function createApp(options: AppOptions = {}) {
   const now = options.now ?? systemNow
   const sleep = options.sleep ?? systemSleep
@@ -50,18 +66,37 @@ export function createApp(options: AppOptions = {}) {
   const memory = createMemoryCache<EntraToken>()
   const clientTokenMemory = createClientTokenMemory()
   const cacheStorage = options.caches ?? (typeof caches === 'undefined' ? undefined : caches)
-  let cached: { env: object; values: unknown[]; state: RuntimeState } | undefined
+  /** The runtime in use, with the env it was built from (the last env seen) and its values. */
+  let published: { env: object; values: unknown[]; state: RuntimeState } | undefined
 
-  const runtimeFor = async (env: Record<string, unknown>): Promise<RuntimeState> => {
-    if (cached !== undefined && cached.env === env) return cached.state
-    // workerd may hand each request a distinct env object: compare the values, not the identity.
-    const values = [...CONFIG_VARIABLES.map((name) => env[name]), env.TOKEN_CACHE, env.RATE_LIMITER]
-    if (cached !== undefined && values.every((value, i) => value === cached?.values[i])) {
-      cached = { ...cached, env }
-      return cached.state
+  /**
+   * The runtime for this env, built once per isolate. Synchronous once built, so the per-request
+   * cost is an identity check or, when workerd hands a request a new env object, one comparison
+   * per variable.
+   */
+  const runtimeFor = (env: Record<string, unknown>): RuntimeState | Promise<RuntimeState> => {
+    const current = published
+    if (current !== undefined) {
+      if (current.env === env) return current.state
+      if (sameValues(env, current.values)) {
+        current.env = env
+        return current.state
+      }
     }
+    return build(env)
+  }
+
+  /**
+   * Requests that arrive during the first build each build (no promise is shared across
+   * requests: workerd ties a promise to the request that created it); the first to finish is
+   * published and the others adopt it, so that all share one runtime and one set of clients.
+   */
+  const build = async (env: Record<string, unknown>): Promise<RuntimeState> => {
+    const values = RUNTIME_VARIABLES.map((name) => env[name])
     const state = await buildRuntime(env)
-    cached = { env, values, state }
+    const current = published
+    if (current !== undefined && sameValues(env, current.values)) return current.state
+    published = { env, values, state }
     if (!state.ok) {
       createLogger({}, writeLog)('error', 'config_invalid', { problems: state.problems })
     }
@@ -92,7 +127,7 @@ export function createApp(options: AppOptions = {}) {
       config.cacheKeyBase64 !== undefined
         ? await importCacheKey(config.cacheKeyBase64)
         : await deriveCacheKey(credential.keyMaterial)
-    const log = createLogger({ component: 'entra-token' }, writeLog)
+    const log = createLogger({ component: 'entra-token' }, writeLog, config.logLevel)
     const tokens = createEntraTokenSource({
       config,
       credential,
@@ -104,14 +139,14 @@ export function createApp(options: AppOptions = {}) {
       sleep,
       log: ({ event, ...fields }) => log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
     })
-    const callerLog = createLogger({ component: 'caller' }, writeLog)
+    const callerLog = createLogger({ component: 'caller' }, writeLog, config.logLevel)
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
       now,
       kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
       log: (event, fields) => callerLog('warn', event, fields),
     })
-    const reuseLog = createLogger({ component: 'client-token' }, writeLog)
+    const reuseLog = createLogger({ component: 'client-token' }, writeLog, config.logLevel)
     const clientTokens = createClientTokenReuse({
       config: config.tokenReuse,
       memory: clientTokenMemory,
@@ -134,7 +169,6 @@ export function createApp(options: AppOptions = {}) {
         clientTokens,
         caller,
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
-        cors: corsMiddleware(config),
         kvBound: kvBinding !== undefined,
         fetch: upstreamFetch,
         now,
@@ -147,25 +181,35 @@ export function createApp(options: AppOptions = {}) {
 
   const app = new Hono<AppEnv>()
   app.use(requestId())
-  app.use(
-    timing({
-      totalDescription: 'total',
-      // Browsers on allowed origins may read the timings (Timing-Allow-Origin).
-      crossOrigin: (c) => {
-        const state = c.get('runtime')
-        return (state?.ok && allowedOrigin(state.runtime.config, c.req.header('origin'))) || false
-      },
-    }),
-  )
+  // One middleware for what every request needs: its runtime, its logger, and on the way out the
+  // Server-Timing, Timing-Allow-Origin and CORS headers, set on the finished response.
   app.use(async (c, next) => {
+    const startMs = performance.now()
     const id = c.get('requestId')
-    c.set('log', createLogger({ requestId: id }, writeLog))
     c.set('waitUntil', (promise) => c.executionCtx.waitUntil(promise))
-    const state = await runtimeFor(c.env)
+    const pending = runtimeFor(c.env)
+    const state = pending instanceof Promise ? await pending : pending
     c.set('runtime', state)
-    if (state.ok) return state.runtime.cors(c, next)
+    c.set(
+      'log',
+      createLogger({ requestId: id }, writeLog, state.ok ? state.runtime.config.logLevel : 'info'),
+    )
     // A browser app on an allowed origin must be able to read why (config_invalid) too.
-    return corsMiddleware(corsSettingsDespiteProblems(c.env, state.problems))(c, next)
+    const cors: CorsSettings = state.ok
+      ? state.runtime.config
+      : corsSettingsDespiteProblems(c.env, state.problems)
+    const origin = c.req.header('origin')
+    if (c.req.method === 'OPTIONS') return preflightResponse(cors, origin)
+    const timings: string[] = []
+    c.set('timings', timings)
+    await next()
+    const headers = c.res.headers
+    headers.append('server-timing', serverTimingHeader(timings, performance.now() - startMs))
+    // Browsers on allowed origins may read the timings.
+    const timingOrigin = state.ok ? allowedOrigin(cors, origin) : undefined
+    if (timingOrigin !== undefined) headers.set('timing-allow-origin', timingOrigin)
+    addCorsHeaders(headers, cors, origin)
+    return undefined
   })
   app.route('/', healthRoutes)
   app.route('/', negotiateRoutes)

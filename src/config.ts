@@ -9,6 +9,7 @@ import {
 import { parseCredential, type CredentialConfig } from './entra/credential-config'
 import { NegotiatorError } from './errors'
 import { decodeBase64 } from './lib/base64'
+import { LOG_LEVELS, type LogLevel } from './lib/log'
 
 /** The hub-name rule of the Web PubSub data plane (Azure Web PubSub REST API, hub parameter). */
 export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
@@ -46,6 +47,8 @@ export interface Config {
   readonly cacheKeyBase64: string | undefined
   /** Client-token reuse (cache/client-token-cache.ts). */
   readonly tokenReuse: TokenReuseConfig
+  /** LOG_LEVEL: the least severe level written (default info; a negotiation is logged at debug). */
+  readonly logLevel: LogLevel
 }
 
 export interface ConfigProblem {
@@ -73,6 +76,7 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PERIOD_SECONDS',
   'MAX_REQUESTED_GROUPS',
   ...TOKEN_REUSE_VARIABLES,
+  'LOG_LEVEL',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -221,6 +225,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   }
 
   const tokenReuse = parseTokenReuse(text, report)
+  const logLevel = (text('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel
+  if (!LOG_LEVELS.includes(logLevel)) {
+    report('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (default info)`)
+  }
   for (const [hub, hubPolicy] of Object.entries(policy.hubs)) {
     if (hubPolicy.sharedAnonymousToken && auth.mode !== 'anonymous') {
       report(
@@ -250,6 +258,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     maxRequestedGroups,
     cacheKeyBase64,
     tokenReuse,
+    logLevel,
   }
   return { ok: true, config: Object.freeze(config) }
 }

@@ -80,6 +80,11 @@ export function decide(
   const groups = new Set<string>()
   for (const rule of rules) {
     for (const role of rule.roles) {
+      // Without a template the role is the policy's own text, checked when the policy was parsed.
+      if (!role.includes('{')) {
+        roles.add(role)
+        continue
+      }
       const rendered = render(role, identity, isPatternRole(role))
       const problem = roleProblem(rendered)
       if (problem !== undefined)
@@ -87,6 +92,10 @@ export function decide(
       roles.add(rendered)
     }
     for (const group of rule.groups) {
+      if (!group.includes('{')) {
+        groups.add(group)
+        continue
+      }
       const rendered = render(group, identity, false)
       if (groupNameProblem(rendered) !== undefined)
         throw claimsRejected('A claim value makes a granted group invalid.')

@@ -147,13 +147,25 @@ function parseTtl(
 }
 
 /** Estimates the client URL a grant produces: the JWT is base64url of its JSON, plus fixed parts. */
+/** What a list of strings adds inside `[]` in JSON: quotes, commas and any escapes. */
+function jsonListLength(items: readonly string[]): number {
+  let length = Math.max(0, items.length - 1)
+  for (const item of items) {
+    // eslint-disable-next-line no-control-regex
+    length += /["\\\u0000-\u001f]/.test(item) ? JSON.stringify(item).length : item.length + 2
+  }
+  return length
+}
+
 export function estimateUrlLength(endpoint: string, hub: string, grant: Grant): number {
-  const claims = JSON.stringify({
-    sub: 'x'.repeat(64),
-    role: grant.roles,
-    'webpubsub.group': grant.groups,
-  })
-  const payloadBytes = claims.length + 200 // iss, aud, iat, nbf, exp
+  // The length of JSON.stringify({ sub: <64 chars>, role: roles, 'webpubsub.group': groups }),
+  // computed without building it.
+  const claimsLength =
+    '{"sub":"","role":[],"webpubsub.group":[]}'.length +
+    64 +
+    jsonListLength(grant.roles) +
+    jsonListLength(grant.groups)
+  const payloadBytes = claimsLength + 200 // iss, aud, iat, nbf, exp
   const jwtLength = 80 + Math.ceil((payloadBytes * 4) / 3) + 44
   return endpoint.length + hub.length + 40 + jwtLength
 }

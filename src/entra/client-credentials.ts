@@ -1,7 +1,7 @@
 // The OAuth 2.0 client-credentials request to Entra ID over fetch, with retries (SPEC §2).
 import { NegotiatorError } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
-import type { RetryOptions } from '../lib/retry'
+import type { RetryOptions, UpstreamRequest } from '../lib/retry'
 import { callUpstream } from '../lib/upstream'
 import { entraError, type EntraErrorBody } from './aadsts'
 import { createClientAssertion } from './assertion'
@@ -65,7 +65,7 @@ export async function requestEntraToken(
   deps: TokenRequestDeps,
 ): Promise<EntraToken> {
   const obtainedAtMs = deps.now()
-  const makeRequest = async (): Promise<Request> => {
+  const makeRequest = async (): Promise<UpstreamRequest> => {
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: target.clientId,
@@ -87,11 +87,17 @@ export async function requestEntraToken(
         }),
       )
     }
-    return new Request(target.tokenEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form,
-    })
+    return {
+      url: target.tokenEndpoint,
+      init: {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form,
+      },
+    }
   }
 
   const { response, fields, hasObjectBody, retryAfterSeconds } = await callUpstream(

@@ -1,11 +1,14 @@
 // CORS for browsers calling /negotiate: an exact allow-list, credentials only with cookies.
-import type { MiddlewareHandler } from 'hono'
-import { cors } from 'hono/cors'
+// Hand-written rather than Hono's middleware: its headers go onto the finished response, so no
+// placeholder response is built (and copied) before the handler's own.
 import type { Config, ConfigProblem } from '../config'
 
 /** Headers browsers may read: timings for the operator, the request id, and Retry-After on 429/503. */
-const EXPOSED = ['Server-Timing', 'X-Request-Id', 'Retry-After']
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Cf-Access-Jwt-Assertion']
+const EXPOSED = 'Server-Timing,X-Request-Id,Retry-After'
+const ALLOWED_HEADERS = 'Authorization,Content-Type,Cf-Access-Jwt-Assertion'
+const ALLOWED_METHODS = 'GET,POST,OPTIONS'
+/** How long a browser may reuse a preflight's answer, in seconds. */
+const PREFLIGHT_MAX_AGE = '600'
 
 /** What CORS needs of the configuration. */
 export type CorsSettings = Pick<Config, 'corsOrigins' | 'corsCredentials'>
@@ -20,16 +23,35 @@ export function allowedOrigin(
   return settings.corsOrigins.includes(origin) ? origin : undefined
 }
 
-export function corsMiddleware(settings: CorsSettings): MiddlewareHandler {
-  return cors({
-    // Echo an allowed origin (never '*' with credentials); anything else gets no CORS headers.
-    origin: (origin) => allowedOrigin(settings, origin) ?? null,
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ALLOWED_HEADERS,
-    exposeHeaders: EXPOSED,
-    credentials: settings.corsCredentials,
-    maxAge: 600,
+/**
+ * Adds the CORS headers of an actual (non-preflight) response: the allowed origin echoed (never
+ * '*' with credentials), or nothing for any other origin. The answer depends on Origin unless
+ * every origin is allowed, so caches are told (Vary).
+ */
+export function addCorsHeaders(
+  headers: Headers,
+  settings: CorsSettings,
+  origin: string | undefined,
+): void {
+  const allowed = allowedOrigin(settings, origin)
+  if (allowed !== undefined) {
+    headers.set('access-control-allow-origin', allowed)
+    if (settings.corsCredentials) headers.set('access-control-allow-credentials', 'true')
+    headers.set('access-control-expose-headers', EXPOSED)
+  }
+  if (settings.corsOrigins !== '*') headers.append('vary', 'Origin')
+}
+
+/** The answer to a preflight (OPTIONS): 204, and the grants only for an allowed origin. */
+export function preflightResponse(settings: CorsSettings, origin: string | undefined): Response {
+  const headers = new Headers({
+    'access-control-allow-methods': ALLOWED_METHODS,
+    'access-control-allow-headers': ALLOWED_HEADERS,
+    'access-control-max-age': PREFLIGHT_MAX_AGE,
   })
+  addCorsHeaders(headers, settings, origin)
+  headers.append('vary', 'Access-Control-Request-Headers')
+  return new Response(null, { status: 204, headers })
 }
 
 const trimmed = (value: unknown): string | undefined =>

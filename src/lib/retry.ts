@@ -32,6 +32,12 @@ export interface RetryOptions {
   timeoutSignal?: (timeoutMs: number) => AbortSignal
 }
 
+/** One attempt's request, given to fetch as it is: no Request object is built for it. */
+export interface UpstreamRequest {
+  url: string
+  init: RequestInit
+}
+
 export interface RetryResult {
   response: Response
   attempts: number
@@ -71,11 +77,11 @@ type Outcome =
   | { kind: 'failure'; reason: 'timeout' | 'network'; error: unknown }
 
 /**
- * makeRequest is called for every attempt (a Request body can be read only once). It may be async,
+ * makeRequest is called for every attempt (a body stream can be read only once). It may be async,
  * for a request that must be signed afresh each time (a client assertion with a unique `jti`).
  */
 export async function fetchWithRetry(
-  makeRequest: () => Request | Promise<Request>,
+  makeRequest: () => UpstreamRequest | Promise<UpstreamRequest>,
   options: RetryOptions,
 ): Promise<RetryResult> {
   const { now, sleep, deadlineMs } = options
@@ -126,11 +132,11 @@ export async function fetchWithRetry(
 
 async function attemptOnce(
   fetcher: typeof fetch,
-  request: Request,
+  request: UpstreamRequest,
   signal: AbortSignal,
 ): Promise<Outcome> {
   try {
-    return { kind: 'response', response: await fetcher(request, { signal }) }
+    return { kind: 'response', response: await fetcher(request.url, { ...request.init, signal }) }
   } catch (error) {
     // An aborted signal means our timeout fired, whatever error the fetch chose to throw.
     return { kind: 'failure', reason: signal.aborted ? 'timeout' : 'network', error }

@@ -1,6 +1,12 @@
 // One upstream call with retries: the answer and its parsed body, or an `<service>_unavailable` error.
 import { NegotiatorError } from '../errors'
-import { fetchWithRetry, retryAfterMs, RetryExhaustedError, type RetryOptions } from './retry'
+import {
+  fetchWithRetry,
+  retryAfterMs,
+  RetryExhaustedError,
+  type RetryOptions,
+  type UpstreamRequest,
+} from './retry'
 
 export interface UpstreamAnswer {
   response: Response
@@ -20,7 +26,7 @@ export interface UpstreamHints {
 }
 
 export async function callUpstream(
-  makeRequest: () => Request | Promise<Request>,
+  makeRequest: () => UpstreamRequest | Promise<UpstreamRequest>,
   options: RetryOptions,
   hints: UpstreamHints,
 ): Promise<UpstreamAnswer> {
@@ -44,7 +50,8 @@ export async function callUpstream(
     body = undefined
   }
   const hasObjectBody = typeof body === 'object' && body !== null && !Array.isArray(body)
-  const waitMs = retryAfterMs(response.headers, options.now())
+  // A success has nothing to wait for: its headers are not read.
+  const waitMs = response.ok ? undefined : retryAfterMs(response.headers, options.now())
   return {
     response,
     fields: hasObjectBody ? (body as Record<string, unknown>) : {},

@@ -1,5 +1,5 @@
 // Liveness (never touches upstreams) and readiness (configuration valid and an Entra token at hand).
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { configInvalid } from '../config'
 import { problemResponse, toNegotiatorError } from '../http/problem'

@@ -35,6 +35,12 @@ const MAX_PARAMETERS = 100
 const invalid = (detail: string): NegotiatorError =>
   new NegotiatorError('parameter_invalid', { detail })
 
+/** `+` is a space in form encoding; most values hold neither `+` nor `%`, and skip both steps. */
+function decodeFormComponent(raw: string): string {
+  const spaced = raw.includes('+') ? raw.replace(/\+/g, ' ') : raw
+  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced
+}
+
 /**
  * Splits `a=1&b=2` (a query string or a form body) strictly: a broken percent-escape or bytes that
  * are not UTF-8 are refused, where URLSearchParams would silently substitute U+FFFD.
@@ -49,8 +55,8 @@ function parseUrlEncoded(text: string, where: string, add: (key: string, value: 
     let key: string
     let value: string
     try {
-      key = decodeURIComponent(rawKey.replace(/\+/g, ' '))
-      value = decodeURIComponent(rawValue.replace(/\+/g, ' '))
+      key = decodeFormComponent(rawKey)
+      value = decodeFormComponent(rawValue)
     } catch {
       throw invalid(`The ${where} has a broken percent-escape or bytes that are not UTF-8.`)
     }
@@ -58,7 +64,7 @@ function parseUrlEncoded(text: string, where: string, add: (key: string, value: 
   }
 }
 
-async function readParams(request: IncomingRequest): Promise<Params> {
+function readParams(request: IncomingRequest): Params | Promise<Params> {
   const params: Params = new Map()
   let count = 0
   const add = (key: string, value: string): void => {
@@ -76,8 +82,16 @@ async function readParams(request: IncomingRequest): Promise<Params> {
     const hashAt = url.indexOf('#', queryAt)
     parseUrlEncoded(url.slice(queryAt + 1, hashAt === -1 ? undefined : hashAt), 'query string', add)
   }
+  // A GET is read without a promise: nothing to wait for.
   if (request.method !== 'POST') return params
+  return readBody(request, params, add)
+}
 
+async function readBody(
+  request: IncomingRequest,
+  params: Params,
+  add: (key: string, value: string) => void,
+): Promise<Params> {
   const tooLarge = invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
   if (Number(request.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge
   const bytes = await request.arrayBuffer()
@@ -135,7 +149,8 @@ export async function readNegotiateRequest(
   request: IncomingRequest,
   config: Config,
 ): Promise<NegotiateRequest> {
-  const params = await readParams(request)
+  const read = readParams(request)
+  const params = read instanceof Promise ? await read : read
   for (const name of params.keys()) {
     if (NOT_ALLOWED.includes(name.toLowerCase())) {
       throw new NegotiatorError('parameter_not_allowed', {

@@ -1,12 +1,13 @@
 // GET|POST /negotiate: validates the request, decides the identity, and issues a client access URL.
-import { Hono, type Context } from 'hono'
-import { setMetric } from 'hono/timing'
+import { Hono } from 'hono/tiny'
+import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { identifyCaller } from '../caller/identify'
 import { decide, type Decision } from '../caller/grant'
 import { estimateUrlLength, SAFE_URL_LENGTH } from '../caller/policy'
 import { enforceRateLimit, rateLimitKey } from '../caller/rate-limit'
 import { configInvalid } from '../config'
+import { addTiming } from '../http/server-timing'
 import { NegotiatorError } from '../errors'
 import { clientTypeFor, type ClientProtocol } from '../webpubsub/client-url'
 import { generateTokenUrl } from '../webpubsub/generate-token'
@@ -85,10 +86,11 @@ async function negotiate(c: Context<AppEnv>) {
       deadlineMs: runtime.now() + runtime.upstreamDeadlineMs,
       waitUntil: c.get('waitUntil'),
       log: ({ event, ...fields }) => log('info', String(event), fields),
-      timing: (name, durationMs, description) => setMetric(c, name, durationMs, description),
+      timing: (name, durationMs, description) =>
+        addTiming(c.get('timings'), name, durationMs, description),
     },
   )
-  log('info', 'negotiated', {
+  log('debug', 'negotiated', {
     hub,
     protocol,
     authMode: config.auth.mode,
@@ -125,17 +127,13 @@ function checkUrlLengths(
   grant: Decision,
   requestedGroups: number,
 ): void {
-  const authApiUrl = generateTokenUrl({
-    endpoint,
-    hub,
-    userId,
-    roles: grant.roles,
-    groups: grant.groups,
-    minutesToExpire: grant.minutesToExpire,
-    clientType: clientTypeFor(protocol),
-  })
   const clientUrlLength = estimateUrlLength(endpoint, hub, grant)
-  if (authApiUrl.length <= MAX_AUTH_API_URL_LENGTH && clientUrlLength <= SAFE_URL_LENGTH) return
+  if (
+    authApiUrlFits(endpoint, hub, protocol, userId, grant) &&
+    clientUrlLength <= SAFE_URL_LENGTH
+  ) {
+    return
+  }
   if (requestedGroups === 0) {
     // The policy alone fits (checked at start-up), so a claim rendered into a very long name.
     throw new NegotiatorError('caller_claims_unusable', {
@@ -147,6 +145,40 @@ function checkUrlLengths(
       `The groups asked for would make a client URL of about ${clientUrlLength} characters ` +
       `(at most ${SAFE_URL_LENGTH}); ask for fewer or shorter groups.`,
   })
+}
+
+/** Percent-encoded, one UTF-16 code unit becomes at most 9 characters (3 UTF-8 bytes as %XX). */
+const MAX_ENCODED_PER_CHAR = 9
+/** The Auth API URL's fixed part: path, api-version, the parameter names, minutesToExpire, clientType. */
+const FIXED_URL_PART = 160
+
+/**
+ * Whether the Auth API URL stays within MAX_AUTH_API_URL_LENGTH. Usually decided by an upper bound
+ * on its length, without building it; only a grant near the limit has the URL built and measured.
+ */
+function authApiUrlFits(
+  endpoint: string,
+  hub: string,
+  protocol: ClientProtocol,
+  userId: string | undefined,
+  grant: Decision,
+): boolean {
+  let chars = hub.length + (userId?.length ?? 0)
+  for (const role of grant.roles) chars += role.length
+  for (const group of grant.groups) chars += group.length
+  const names = '&role='.length * grant.roles.length + '&group='.length * grant.groups.length
+  const bound = endpoint.length + FIXED_URL_PART + names + chars * MAX_ENCODED_PER_CHAR
+  if (bound <= MAX_AUTH_API_URL_LENGTH) return true
+  const url = generateTokenUrl({
+    endpoint,
+    hub,
+    userId,
+    roles: grant.roles,
+    groups: grant.groups,
+    minutesToExpire: grant.minutesToExpire,
+    clientType: clientTypeFor(protocol),
+  })
+  return url.length <= MAX_AUTH_API_URL_LENGTH
 }
 
 negotiateRoutes.get('/negotiate', negotiate)

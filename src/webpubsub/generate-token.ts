@@ -48,11 +48,13 @@ export async function generateClientToken(
 ): Promise<string> {
   const url = generateTokenUrl(request)
   const { response, fields, retryAfterSeconds } = await callUpstream(
-    () =>
-      new Request(url, {
+    () => ({
+      url,
+      init: {
         method: 'POST',
         headers: { authorization: `Bearer ${deps.accessToken}`, accept: 'application/json' },
-      }),
+      },
+    }),
     deps,
     {
       service: 'webpubsub',

@@ -1,5 +1,4 @@
 // Checks a client token from the Auth API before it is handed out: `aud` names host and path.
-import { decodeJwt } from 'jose'
 import { NegotiatorError } from '../errors'
 
 const unexpected = (detail: string, advice = 'check WEBPUBSUB_ENDPOINT'): NegotiatorError =>
@@ -7,6 +6,44 @@ const unexpected = (detail: string, advice = 'check WEBPUBSUB_ENDPOINT'): Negoti
     detail: `The Auth API returned a token that ${detail}; ${advice}.`,
     upstream: { service: 'webpubsub', status: 200 },
   })
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/
+
+/**
+ * The claims of a compact JWS, unverified (the service signed the token for its own clients; the
+ * negotiator only reads when it expires and whom it is for), or undefined when it is not one.
+ * What jose's decodeJwt returns, read without a byte array: the service's claims are ASCII, and an
+ * ASCII payload is its own JSON text. Anything else takes the strict UTF-8 path.
+ */
+export function readClaims(token: string): JWTClaims | undefined {
+  const parts = token.split('.')
+  const payload = parts[1]
+  if (parts.length !== 3 || payload === undefined || payload === '') return undefined
+  if (payload.includes('+') || payload.includes('/')) return undefined
+  let claims: unknown
+  try {
+    const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
+    const json = ASCII.test(binary)
+      ? binary
+      : UTF8.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)))
+    claims = JSON.parse(json)
+  } catch {
+    return undefined
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined
+  return claims as JWTClaims
+}
+
+/** The registered claims this module reads; anything else the token holds is kept as is. */
+export interface JWTClaims {
+  exp?: unknown
+  nbf?: unknown
+  iat?: unknown
+  aud?: unknown
+  [claim: string]: unknown
+}
 
 /** Beyond this a Date cannot hold the time (ECMAScript: ±8.64e15 ms around the epoch). */
 const MAX_DATE_MS = 8.64e15
@@ -28,12 +65,8 @@ export function checkClientToken(
   hub: string,
   nowMs: number,
 ): { issuedAtMs: number; expiresAtMs: number } {
-  let claims
-  try {
-    claims = decodeJwt(token)
-  } catch {
-    throw unexpected('is not a JWT')
-  }
+  const claims = readClaims(token)
+  if (claims === undefined) throw unexpected('is not a JWT')
   const { exp, nbf, iat } = claims
   if (typeof exp !== 'number') throw unexpected('has no exp claim')
   if (!(exp * 1000 <= MAX_DATE_MS)) throw unexpected('has an exp claim that is not a time')
@@ -44,7 +77,27 @@ export function checkClientToken(
   if (iat !== undefined && !(typeof iat === 'number' && iat <= exp)) {
     throw unexpected('was issued after it expires (iat after exp)', 'retry shortly')
   }
-  const audiences: string[] = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? [])
+  const { aud } = claims
+  const audiences: string[] =
+    typeof aud === 'string'
+      ? [aud]
+      : Array.isArray(aud)
+        ? aud.filter((item): item is string => typeof item === 'string')
+        : []
+  // The service's own form, `{scheme}://{host}/client/hubs/{hub}`, is recognised without parsing
+  // a URL; anything else is parsed and compared part by part.
+  const usual = withoutScheme(`${endpoint}/client/hubs/${hub}`)
+  if (!audiences.some((aud) => withoutScheme(aud) === usual))
+    checkAudience(audiences, endpoint, hub)
+  const issuedAtMs =
+    typeof iat === 'number' ? iat * 1000 : typeof nbf === 'number' ? nbf * 1000 : nowMs
+  return { issuedAtMs, expiresAtMs: exp * 1000 }
+}
+
+const withoutScheme = (url: string): string => url.slice(url.indexOf('://') + 3).toLowerCase()
+
+/** Any scheme, any of the three client paths, percent-encoding and case aside. */
+function checkAudience(audiences: readonly string[], endpoint: string, hub: string): void {
   const expectedHost = new URL(endpoint).host.toLowerCase()
   const paths = [
     `/client/hubs/${hub}`,
@@ -66,7 +119,4 @@ export function checkClientToken(
     throw unexpected(
       `is for another endpoint or hub (aud does not name ${expectedHost} and hub ${hub})`,
     )
-  const issuedAtMs =
-    typeof iat === 'number' ? iat * 1000 : typeof nbf === 'number' ? nbf * 1000 : nowMs
-  return { issuedAtMs, expiresAtMs: exp * 1000 }
 }

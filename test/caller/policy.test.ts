@@ -1,7 +1,8 @@
 // Unit tests of caller/policy: parsing POLICY and the grants it renders per identity.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decide } from '../../src/caller/grant'
-import { parsePolicy } from '../../src/caller/policy'
+import { estimateUrlLength, parsePolicy } from '../../src/caller/policy'
 import { matchesGroupPattern } from '../../src/caller/roles'
 
 const endpoint = 'https://contoso.webpubsub.azure.com'
@@ -167,5 +168,34 @@ describe('caller/policy', () => {
       expect.stringContaining('remove its "when" rules'),
     ])
     expect(parse({ hubs: { chat: { when } } }).problems).toEqual([])
+  })
+})
+
+describe('estimateUrlLength', () => {
+  // The estimate sizes the client token's claims as JSON; it is computed without building them.
+  const byStringify = (hub: string, roles: string[], groups: string[]) => {
+    const claims = JSON.stringify({ sub: 'x'.repeat(64), role: roles, 'webpubsub.group': groups })
+    const jwtLength = 80 + Math.ceil(((claims.length + 200) * 4) / 3) + 44
+    return endpoint.length + hub.length + 40 + jwtLength
+  }
+
+  it('equals the length of the claims serialized as JSON, for any names', () => {
+    const name = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('a"b', 'a\\b', '\u0001', ''),
+    )
+    fc.assert(
+      fc.property(
+        fc.array(name, { maxLength: 8 }),
+        fc.array(name, { maxLength: 8 }),
+        (roles, groups) => {
+          expect(estimateUrlLength(endpoint, 'chat', { roles, groups })).toBe(
+            byStringify('chat', roles, groups),
+          )
+        },
+      ),
+      { numRuns: 1_000 },
+    )
   })
 })

@@ -5,6 +5,7 @@ import {
   isRetryableStatus,
   RetryExhaustedError,
   type RetryOptions,
+  type UpstreamRequest,
 } from '../../src/lib/retry'
 
 const START_MS = Date.UTC(2026, 0, 15, 12, 0, 0)
@@ -64,7 +65,10 @@ function harness(steps: Step[]) {
   return { state, options }
 }
 
-const makeRequest = (): Request => new Request(URL_, { method: 'POST', body: 'grant_type=x' })
+const makeRequest = (): UpstreamRequest => ({
+  url: URL_,
+  init: { method: 'POST', body: 'grant_type=x' },
+})
 
 function status(code: number, headers: Record<string, string> = {}, body = ''): Response {
   return new Response(code === 204 || code === 304 ? null : body, { status: code, headers })
@@ -131,8 +135,8 @@ describe('fetchWithRetry', () => {
   it('calls makeRequest for every attempt so each body can be read', async () => {
     const bodies: string[] = []
     const answers = [status(503), status(200)]
-    const fetch = (async (input: RequestInfo | URL) => {
-      bodies.push(await (input as Request).text())
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      bodies.push(await new Request(input, init).text())
       return answers.shift() as Response
     }) as typeof globalThis.fetch
     const { options } = harness([])
@@ -144,7 +148,7 @@ describe('fetchWithRetry', () => {
   it('accepts an async makeRequest and awaits it before every attempt', async () => {
     let built = 0
     const { state, options } = harness([status(500), status(200)])
-    const asyncRequest = async (): Promise<Request> => {
+    const asyncRequest = async (): Promise<UpstreamRequest> => {
       built++
       return makeRequest()
     }
@@ -356,7 +360,7 @@ describe('fetchWithRetry', () => {
 
   it('lets an error thrown by makeRequest escape without retrying', async () => {
     const { state, options } = harness([status(200)])
-    const broken = (): Request => {
+    const broken = (): UpstreamRequest => {
       throw new Error('bad request input')
     }
     await expect(fetchWithRetry(broken, options())).rejects.toThrow('bad request input')

@@ -9,7 +9,7 @@ const hints = { service: 'webpubsub', timeout: 'late', unreachable: 'gone' } as 
 /** One answer, one attempt: the wait the caller would report is all these tests look at. */
 function answerWith(headers: Record<string, string>, status = 429) {
   return callUpstream(
-    () => new Request('https://contoso.webpubsub.azure.com/api/hubs/chat/:generateToken'),
+    () => ({ url: 'https://contoso.webpubsub.azure.com/api/hubs/chat/:generateToken', init: {} }),
     {
       fetch: (async () =>
         new Response('{"code":"Error.TooManyRequests"}', {

@@ -54,8 +54,8 @@ function fakeProvider(accessTokens: string[]) {
 /** An Auth API that answers the queued statuses (200 with `token`), recording bearer tokens. */
 function fakeAuthApi(answers: (number | { token: string })[]) {
   const bearers: string[] = []
-  const fetch = (async (input: RequestInfo | URL) => {
-    bearers.push((input as Request).headers.get('authorization') ?? '')
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    bearers.push(new Request(input, init).headers.get('authorization') ?? '')
     const answer = answers.shift()
     if (answer === undefined) throw new Error('fake Auth API: no answer queued')
     if (typeof answer === 'number') {

@@ -1,7 +1,8 @@
 // Tests for the checks on a client token before it is handed out: aud, exp, nbf and iat.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { SignJWT } from 'jose'
-import { checkClientToken } from '../../src/webpubsub/token-check'
+import { decodeJwt, SignJWT } from 'jose'
+import { checkClientToken, readClaims } from '../../src/webpubsub/token-check'
 
 const key = new TextEncoder().encode('k'.repeat(32))
 const token = (claims: Record<string, unknown>) =>
@@ -92,5 +93,64 @@ describe('webpubsub/token-check', () => {
       const jwt = await token({ aud, exp, ...claims })
       expect(checkClientToken(jwt, endpoint, 'chat', NOW_MS).expiresAtMs).toBe(exp * 1000)
     }
+  })
+})
+
+describe('readClaims', () => {
+  const base64url = (text: string) => {
+    const bytes = new TextEncoder().encode(text)
+    return btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '')
+  }
+  /** jose's decodeJwt, the reference: its claims, or undefined where it throws. */
+  const byJose = (jwt: string) => {
+    try {
+      return decodeJwt(jwt)
+    } catch {
+      return undefined
+    }
+  }
+
+  it('reads what jose reads, for any JSON payload', () => {
+    const payload = fc.oneof(
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+    )
+    fc.assert(
+      fc.property(payload, (json) => {
+        const jwt = `eyJhbGciOiJIUzI1NiJ9.${base64url(json)}.c2ln`
+        expect(readClaims(jwt)).toEqual(byJose(jwt))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('refuses a payload in the base64 alphabet (+ and /), as jose does', () => {
+    const standard = fc
+      .dictionary(fc.string(), fc.string({ unit: 'grapheme' }))
+      .map((claims) => base64url(JSON.stringify(claims)).replace(/-/g, '+').replace(/_/g, '/'))
+      .filter((payload) => /[+/]/.test(payload))
+    fc.assert(
+      fc.property(standard, (payload) => {
+        const jwt = `eyJhbGciOiJIUzI1NiJ9.${payload}.c2ln`
+        expect(byJose(jwt)).toBeUndefined()
+        expect(readClaims(jwt)).toBeUndefined()
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('refuses what jose refuses, for any string', () => {
+    const segment = fc.string({ unit: fc.constantFrom(...'AZaz09-_+/=. %'.split('')) })
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 5 }), (parts) => {
+        const jwt = parts.join('.')
+        expect(readClaims(jwt)).toEqual(byJose(jwt))
+      }),
+      { numRuns: 2_000 },
+    )
   })
 })

@@ -1,0 +1,175 @@
+// `npm run profile:workerd`: ours and the naive Worker in workerd against the emulator, side by side at c=20, then a CPU profile of each isolate through workerd's inspector.
+//
+// The in-Node profile (bench/profile.ts) isolates our code; this one shows what the platform adds
+// around it (fetch, timers, crypto, console) in the runtime that production uses. Plain http to
+// an in-process emulator, so the numbers are not the bench's (TLS, emulator in its own process):
+// read the ratio and the profile, and take claims from `npm run bench`.
+//
+//   npm run profile:workerd                 # 3 rounds × 3 s per contestant, top 30 functions each
+//   npm run profile:workerd -- --seconds 5 --top 50
+import { parseArgs } from 'node:util'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { startEmulator } from '../emulator/index'
+import { startNegotiator, type RunningNegotiator } from '../test/support/negotiator-process'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '20' },
+    top: { type: 'string', default: '30' },
+  },
+})
+const SEGMENT_MS = Number(values.seconds) * 1000
+const ROUNDS = Number(values.rounds)
+const CONCURRENCY = Number(values.concurrency)
+const TOP = Number(values.top)
+const HUB = 'chat'
+const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
+
+const emulator = await startEmulator({ quiet: true })
+const { demo } = emulator
+const app = demo.apps.ownerSecret
+const azure = {
+  AZURE_TENANT_ID: demo.tenantId,
+  AZURE_CLIENT_ID: app.clientId,
+  AZURE_CLIENT_SECRET: app.clientSecret ?? '',
+  AZURE_AUTHORITY_HOST: demo.authorityHost,
+  WEBPUBSUB_ENDPOINT: demo.endpoint,
+}
+const workDirectory = join(ROOT, '.wrangler', 'profile')
+const servers: Record<'ours' | 'naive', RunningNegotiator> = {
+  ours: await startNegotiator({
+    vars: {
+      ...azure,
+      WEBPUBSUB_HUBS: HUB,
+      POLICY: { hubs: { [HUB]: { roles: ROLES, groups: [] } } },
+      AUTH_MODE: 'anonymous',
+    },
+    inspector: true,
+    workDirectory,
+  }),
+  naive: await startNegotiator({
+    vars: { ...azure, HUB, ROLES },
+    entry: join(ROOT, 'bench', 'naive-worker.ts'),
+    inspector: true,
+    workDirectory,
+  }),
+}
+
+async function segment(url: string, ms: number): Promise<number> {
+  let done = 0
+  const endAt = performance.now() + ms
+  const loop = async () => {
+    while (performance.now() < endAt) {
+      const response = await fetch(`${url}/negotiate?hub=${HUB}`)
+      if (response.status !== 200)
+        throw new Error(`status ${response.status}: ${await response.text()}`)
+      await response.arrayBuffer()
+      done += 1
+    }
+  }
+  const started = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, loop))
+  return done / ((performance.now() - started) / 1000)
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+
+interface Cdp {
+  send(method: string, params?: object): Promise<Record<string, unknown>>
+  close(): void
+}
+
+async function connect(inspectorUrl: string): Promise<Cdp> {
+  const base = new URL(inspectorUrl)
+  const targets = (await (await fetch(`http://${base.host}/json`)).json()) as {
+    id: string
+    webSocketDebuggerUrl: string
+  }[]
+  const target = targets.find((t) => t.id.startsWith('core:user:'))
+  if (target === undefined) throw new Error('no user Worker target')
+  const socket = new WebSocket(target.webSocketDebuggerUrl)
+  await new Promise<void>((ok, fail) => {
+    socket.once('open', () => ok())
+    socket.once('error', fail)
+  })
+  let nextId = 0
+  const pending = new Map<number, (result: Record<string, unknown>) => void>()
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> }
+    if (message.id !== undefined) pending.get(message.id)?.(message.result ?? {})
+  })
+  return {
+    send: (method, params = {}) =>
+      new Promise((ok) => {
+        const id = (nextId += 1)
+        pending.set(id, ok)
+        socket.send(JSON.stringify({ id, method, params }))
+      }),
+    close: () => socket.close(),
+  }
+}
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+}
+
+async function profile(name: 'ours' | 'naive'): Promise<void> {
+  const cdp = await connect(servers[name].inspectorUrl ?? '')
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
+  await cdp.send('Profiler.start')
+  const rps = await segment(servers[name].url, SEGMENT_MS)
+  const { profile } = (await cdp.send('Profiler.stop')) as {
+    profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+  }
+  cdp.close()
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const self = new Map<string, number>()
+  let total = 0
+  let idle = 0
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame
+    const delta = profile.timeDeltas[i] ?? 0
+    total += delta
+    if (frame.functionName === '(idle)') idle += delta
+    const key = `${frame.functionName || '(anonymous)'}${frame.url === '' ? '' : ` ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`}`
+    self.set(key, (self.get(key) ?? 0) + delta)
+  })
+  const busy = total - idle
+  console.log(
+    `\n${name}: ${rps.toFixed(0)} req/s while profiled; isolate busy ${((busy / total) * 100).toFixed(0)}% of ${(total / 1000).toFixed(0)} ms, ${(busy / (rps * (SEGMENT_MS / 1000))).toFixed(0)} µs of JS per request`,
+  )
+  for (const [key, us] of [...self]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP)) {
+    console.log(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${key}`)
+  }
+}
+
+try {
+  for (const name of ['ours', 'naive'] as const) await segment(servers[name].url, 1000)
+  const rps: Record<'ours' | 'naive', number[]> = { ours: [], naive: [] }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order = round % 2 === 0 ? (['ours', 'naive'] as const) : (['naive', 'ours'] as const)
+    for (const name of order) rps[name].push(await segment(servers[name].url, SEGMENT_MS))
+  }
+  const ours = median(rps.ours)
+  const naive = median(rps.naive)
+  console.log(
+    `c=${CONCURRENCY}, ${ROUNDS} rounds × ${SEGMENT_MS / 1000} s: ours ${ours.toFixed(0)} req/s [${rps.ours.map((x) => x.toFixed(0)).join(', ')}], naive ${naive.toFixed(0)} req/s [${rps.naive.map((x) => x.toFixed(0)).join(', ')}], ours/naive ${(ours / naive).toFixed(2)}×`,
+  )
+  if (TOP > 0) {
+    await profile('ours')
+    await profile('naive')
+  }
+} finally {
+  await Promise.all(Object.values(servers).map((server) => server.dispose()))
+  await emulator.close()
+}
