@@ -8,6 +8,7 @@ import type { EntraTokenSource } from './entra/token-source'
 import type { Now, Sleep } from './lib/clock'
 import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
+import type { AuthApiProbe } from './webpubsub/readiness-probe'
 
 /** Everything a request needs, built once per isolate from Env. */
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   tokens: EntraTokenSource
   /** Client-token reuse; undefined when TOKEN_REUSE=off. */
   clientTokens: ClientTokenCache | undefined
+  /** /readyz's cached Auth API probe (webpubsub/readiness-probe.ts). */
+  authApiProbe: AuthApiProbe
   /** Undefined in anonymous mode. */
   caller: CallerVerifier | undefined
   /** The RATE_LIMITER binding, when bound. */

@@ -33,6 +33,7 @@ import { demoRoutes } from './routes/demo'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { createClientTokenReuse } from './webpubsub/client-token-reuse'
+import { createAuthApiProbe } from './webpubsub/readiness-probe'
 
 export interface AppOptions {
   fetch?: typeof fetch
@@ -167,6 +168,13 @@ export function createApp(options: AppOptions = {}) {
         config,
         tokens,
         clientTokens,
+        authApiProbe: createAuthApiProbe({
+          endpoint: config.endpoint,
+          hub: config.hubs[0] ?? '',
+          minutesToExpire: config.tokenTtlMinutes,
+          now,
+          sleep,
+        }),
         caller,
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
         kvBound: kvBinding !== undefined,

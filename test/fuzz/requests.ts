@@ -92,7 +92,10 @@ const path = choose(
   { weight: 1, arbitrary: messyText.map((text) => `/${text}`) },
 )
 
-/** As Hono's getPath: decodeURI, or else each run of escapes that decodes, keeping the rest. */
+/**
+ * As Hono's getPath: decodeURI, or else each run of escapes that decodes, keeping the rest. The
+ * router (hono/tiny's PatternRouter) matches a route with or without one trailing slash.
+ */
 function routePathOf(pathname: string): string {
   const decode = (text: string): string | undefined => {
     try {
@@ -101,7 +104,9 @@ function routePathOf(pathname: string): string {
       return undefined
     }
   }
-  return decode(pathname) ?? pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => decode(run) ?? run)
+  const path =
+    decode(pathname) ?? pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => decode(run) ?? run)
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
 
 /** The headers each mode reads a caller token from. */
