@@ -1,5 +1,6 @@
 // The demo page's browser code: negotiate, connect with the official client, chat in a room.
 import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
+import { disconnectedStatus } from './status'
 
 /** What GET /negotiate answers (README "HTTP API"); roles and groups only if the policy says. */
 interface Negotiated {
@@ -205,7 +206,7 @@ client.on('connected', (e) => {
   ui.join.disabled = false
 })
 client.on('disconnected', (e) => {
-  setStatus('disconnected', `Disconnected${e.message ? `: ${e.message}` : ''}; reconnecting…`)
+  setStatus('disconnected', disconnectedStatus(e))
   ui.send.disabled = true
 })
 client.on('stopped', () => {

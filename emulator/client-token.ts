@@ -1,4 +1,4 @@
-// Web PubSub client access tokens: signed by :generateToken, verified at WebSocket connect (SPEC §4, §7).
+// Web PubSub client access tokens: signed by :generateToken, verified at WebSocket connect.
 import { randomUUID } from 'node:crypto'
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
 
@@ -56,10 +56,10 @@ export class ClientTokenError extends Error {
   }
 }
 
-/** The observed issuer of service-signed client tokens (SPEC §4). */
+/** The issuer observed in tokens the real service signs. */
 export const CLIENT_TOKEN_ISSUER = 'https://webpubsub.azure.com'
 
-/** Compares audiences the way the service does: host and path, scheme ignored (SPEC §4). */
+/** Compares audiences the way the service does: host and path, scheme ignored. */
 function audienceMatches(aud: unknown, host: string, path: string): boolean {
   if (typeof aud !== 'string') return false
   try {

@@ -5,7 +5,7 @@ import { isRouteName, type RouteName } from './lib/route-names'
 import { ROLES, type Role } from './roles'
 
 export interface Settings {
-  /** `expires_in` of Entra access tokens; real Entra varies it (60–90 min), SPEC §2. */
+  /** `expires_in` of Entra access tokens; real Entra varies it (60–90 min by default). */
   entraTokenLifetimeSeconds: number
   /** `refresh_in` in token responses; null leaves it out. */
   entraRefreshInSeconds: number | null

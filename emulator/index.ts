@@ -2,7 +2,7 @@
 //
 // State (emulator/state.ts, `RunningEmulator.state`): one mutable object shared by every route.
 //   apps              clientId → { objectId, secrets, certificates }   (demo apps + config + control API)
-//   roleAssignments   clientId → 'owner' | 'reader' | 'none'          (SPEC §3 roles)
+//   roleAssignments   clientId → 'owner' | 'reader' | 'none'          (Service Owner / Reader role)
 //   entraKey          RSA key signing Entra access tokens; its JWK is served at the jwks_uri
 //   oidcKeys          RS256 + ES256 keys of the local OpenID issuer (emulator/oidc); reset() keeps them
 //   clientTokenSigner HS256 signer of client tokens (emulator/client-token.ts): `:generateToken`
@@ -69,7 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     oidcIssuer: demo.oidcIssuer,
   })
   server.on('request', getRequestListener(app.fetch))
-  // WebSocket clients (SPEC §7) connect on the same origin as the REST API, as on Azure.
+  // WebSocket clients connect on the same origin as the REST API, as on Azure.
   server.on('upgrade', (request, socket, head) => {
     if (!clientService.handleUpgrade(request, socket, head)) socket.destroy()
   })

@@ -65,7 +65,7 @@ export interface EmulatorState {
   readonly tenantNames: ReadonlySet<string>
   /** Signs the Entra access tokens (RS256) that `:generateToken` later verifies. */
   readonly entraKey: EntraSigningKey
-  /** Signs client tokens at `:generateToken`; the WebSocket service verifies with it (SPEC §4, §7). */
+  /** Signs client tokens at `:generateToken`; the WebSocket service verifies with it. */
   readonly clientTokenSigner: ClientTokenSigner
   /** Signs the local OpenID issuer's user tokens (emulator/oidc); rotated only by the control API. */
   readonly oidcKeys: OidcKeyring

@@ -1,4 +1,4 @@
-// Connection lifecycle: open, deliver, drop, resume within the window, service-initiated close (SPEC §7).
+// Connection lifecycle: open, deliver, drop, resume within the window, service-initiated close.
 import type { WebSocket } from 'ws'
 import type { ClientTokenClaims } from '../client-token'
 import { handleFrame, type HandlerContext } from './message-handler'
@@ -61,7 +61,7 @@ export function createConnections(deps: {
         registry.remove(session)
         return
       }
-      // Reliable: keep groups, sequence counter and unacked messages for the window (SPEC §7).
+      // Reliable: keep groups, sequence counter and unacked messages for the window.
       session.droppedAtMs = nowMs()
       const timer = setTimeout(() => {
         sweepTimers.delete(timer)
@@ -87,7 +87,7 @@ export function createConnections(deps: {
         permissions: permissionsFromRoles(claims.roles),
       })
       registry.add(session)
-      // Token groups are joined by the service itself, whatever the roles say (SPEC §7).
+      // Token groups are joined by the service itself, whatever the roles say.
       for (const group of claims.groups) registry.join(session, group)
       counts.opened++
       attach(session, socket)
@@ -105,14 +105,14 @@ export function createConnections(deps: {
         SUBPROTOCOL_NAMES[socket.protocol] === 'reliable' &&
         session.reconnectionTokenMatches(request.reconnectionToken)
       if (!resumable) {
-        // 1008 tells the client the session is gone and to start a new connection (SPEC §7).
+        // 1008: the session is gone, the client must start a new connection (client spec §1.4).
         counts.rejected++
         closeWithNotice(socket, socket.protocol !== '', 'The connection cannot be recovered.', 1008)
         log({ event: 'client_resume_refused', connectionId: request.connectionId })
         return
       }
       attach(session, socket)
-      // The client feature spec allows a `connected` after recovery; the official client only
+      // The Web PubSub client spec allows a `connected` after recovery; the official client only
       // refreshes its reconnection token from it. Same id and token (unverified: Azure may rotate).
       sendConnected(session)
       session.resendUnacked()

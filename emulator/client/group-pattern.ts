@@ -1,9 +1,10 @@
-// Wildcard group patterns of the 2026 `webpubsub.joinLeaveGroups.<pattern>` / `sendToGroups.<pattern>` roles (SPEC §6).
+// Wildcard group patterns of the 2026 `webpubsub.joinLeaveGroups.<pattern>` / `sendToGroups.<pattern>` roles.
+// Roles: https://learn.microsoft.com/azure/azure-web-pubsub/concept-client-protocols#permissions
 
 /** Tells whether a group name matches a compiled pattern. */
 export type GroupMatcher = (group: string) => boolean
 
-/** Azure allows at most five `*` in a pattern, counting both stars of `**` (SPEC §6). */
+/** Azure allows at most five `*` in a pattern, counting both stars of `**`. */
 export const MAX_STARS = 5
 
 type Token =
@@ -17,7 +18,7 @@ type Token =
  * `.`, `\` makes the next char literal, anything else is literal. Returns `undefined` for a
  * pattern that must grant nothing: empty, more than five unescaped `*`, or a trailing lone `\`.
  *
- * Unverified: Azure documents `\` only before `\`, `*` and `?`; SPEC §6 says it escapes the next
+ * Unverified: Azure documents `\` only before `\`, `*` and `?`; here it escapes any next
  * char, so `\.` is a literal dot here. `***` reads as `**` then `*`, i.e. the same as `**`.
  */
 export function compileGroupPattern(pattern: string): GroupMatcher | undefined {

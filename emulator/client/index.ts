@@ -1,4 +1,6 @@
-// The emulator's Web PubSub client endpoint: WebSocket upgrades, groups, reliable resume (SPEC §7).
+// The emulator's Web PubSub client endpoint: WebSocket upgrades, groups, reliable resume.
+// Protocol: https://learn.microsoft.com/azure/azure-web-pubsub/concept-client-protocols and
+// https://learn.microsoft.com/azure/azure-web-pubsub/reference-json-reliable-webpubsub-subprotocol
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -12,7 +14,7 @@ export interface ClientServiceOptions {
   signer: ClientTokenSigner
   /** Injectable clock (default Date.now); drives token time checks and the resume window. */
   nowMs?: () => number
-  /** How long a dropped reliable connection may be resumed; default 30 s (SPEC §7). */
+  /** How long a dropped reliable connection may be resumed; default 30 s, as on Azure. */
   reconnectWindowMs?: number
   /** Structured log lines; never receives tokens. */
   log?: (line: Record<string, unknown>) => void
@@ -72,7 +74,8 @@ export function createClientService(options: ClientServiceOptions): ClientServic
     const { hub, resume } = target
     if (resume) {
       // A resume is authorised by the reconnection token alone: the access token in the URL may
-      // have expired meanwhile and is not checked (client feature spec §1.4, §2.2).
+      // have expired meanwhile and is not checked (Web PubSub client spec §1.4, §2.2:
+      // https://github.com/Azure/azure-webpubsub/blob/main/protocols/client/client-spec.md).
       wss.handleUpgrade(req, socket, head, (ws) => connections.resume(ws, hub, resume))
       return
     }
@@ -81,7 +84,7 @@ export function createClientService(options: ClientServiceOptions): ClientServic
     }
     let claims: ClientTokenClaims
     try {
-      // Expected audience: the Host header and the canonical path, scheme ignored (SPEC §4, §7).
+      // Expected audience: the Host header and the canonical path, scheme ignored, as on Azure.
       claims = await options.signer.verify(target.accessToken, {
         host: req.headers.host ?? '',
         path: `/client/hubs/${hub}`,

@@ -1,4 +1,4 @@
-// Runs one client frame against the service: groups, publishing, events, acks (SPEC §6, §7).
+// Runs one client frame against the service: groups, publishing, events, acks.
 import type { RawData } from 'ws'
 import {
   ackFrame,
@@ -17,7 +17,7 @@ export interface HandlerContext {
   /** Counts a data message received from a client (`sendToGroup`, `event`, simple frames). */
   countReceived(): void
   deliverToGroup(hub: string, group: string, message: DataMessage, except?: Session): number
-  /** Ends the connection for good: `disconnected`, then close with `code` (SPEC §7). */
+  /** Ends the connection for good: `disconnected`, then close with `code`. */
   terminate(session: Session, message: string, code: number): void
   log(line: Record<string, unknown>): void
 }
@@ -75,7 +75,7 @@ function run(
     case 'sendToGroup': {
       context.countReceived()
       const { group } = message
-      // Sending needs the permission, not membership (SPEC §6).
+      // Sending needs the permission, not membership.
       if (!session.permissions.canSend(group)) {
         return forbidden(`The connection has no permission to send to group '${group}'.`)
       }

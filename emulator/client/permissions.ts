@@ -1,4 +1,5 @@
-// Turns a client token's `role` claim into join/leave and send permissions (SPEC §6).
+// Turns a client token's `role` claim into join/leave and send permissions.
+// https://learn.microsoft.com/azure/azure-web-pubsub/concept-client-protocols#permissions
 import { compileGroupPattern, type GroupMatcher } from './group-pattern'
 
 export interface Permissions {
@@ -47,7 +48,7 @@ function grantsFor(
     if (role === names.all) {
       grants.all = true
     } else if (role.startsWith(names.pattern)) {
-      // An invalid pattern (e.g. six `*`) grants nothing (SPEC §6).
+      // An invalid pattern (e.g. six `*`) grants nothing.
       const matcher = compileGroupPattern(role.slice(names.pattern.length))
       if (matcher) grants.patterns.push(matcher)
     } else if (role.startsWith(names.one)) {

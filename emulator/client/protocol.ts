@@ -1,4 +1,5 @@
-// Frames of the `json.webpubsub.azure.v1` / `json.reliable.webpubsub.azure.v1` subprotocols (SPEC §7).
+// Frames of the `json.webpubsub.azure.v1` / `json.reliable.webpubsub.azure.v1` subprotocols.
+// https://learn.microsoft.com/azure/azure-web-pubsub/reference-json-reliable-webpubsub-subprotocol
 
 /** How a connection talks: the two JSON subprotocols, or a "simple" WebSocket with none. */
 export type Subprotocol = 'json' | 'reliable' | 'simple'
@@ -117,7 +118,7 @@ function ackIdOf(value: Record<string, unknown>): number | undefined {
   return value.ackId
 }
 
-/** `dataType` defaults to json; text must be a string, binary a base64 string (SPEC §7). */
+/** `dataType` defaults to json; text must be a string, binary a base64 string. */
 function payloadOf(value: Record<string, unknown>): { dataType: DataType; data: unknown } {
   const dataType = value.dataType ?? 'json'
   const data = value.data
@@ -155,7 +156,7 @@ export function ackFrame(ackId: number, error?: { name: AckErrorName; message: s
 
 export const PONG_FRAME = JSON.stringify({ type: 'pong' })
 
-/** A data message; `sequenceId` only on reliable connections (SPEC §7). */
+/** A data message; `sequenceId` only on reliable connections. */
 export function messageFrame(message: DataMessage, sequenceId?: number): string {
   const { from, fromUserId, group, dataType, data } = message
   return JSON.stringify({ type: 'message', from, fromUserId, group, dataType, data, sequenceId })

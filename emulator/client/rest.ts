@@ -1,4 +1,5 @@
-// REST routes that act on client connections: `:closeConnections` and group `:send` (issue 3, SPEC §4).
+// REST routes that act on client connections: `:closeConnections` and group `:send` (issue 3).
+// https://learn.microsoft.com/azure/azure-web-pubsub/reference-rest-api-data-plane
 import { Hono, type Context } from 'hono'
 import type { ClientService } from './index'
 import type { DataType } from './protocol'
@@ -13,7 +14,7 @@ const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 /** api-versions are dates, optionally `-preview`; which ones exist is the REST half's business. */
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/
 
-/** Content types of the group `:send` body and the dataType clients see (SPEC §7). */
+/** Content types of the group `:send` body and the dataType clients see. */
 const DATA_TYPES: Record<string, DataType> = {
   'application/json': 'json',
   'text/plain': 'text',
@@ -81,7 +82,7 @@ async function checkRequest(c: Context, deps: ClientRestDeps): Promise<Response 
   return undefined
 }
 
-/** Web PubSub data-plane error shape: `{ code, message }` and `x-ms-error-code` (SPEC §4). */
+/** Web PubSub data-plane error shape: `{ code, message }` and `x-ms-error-code`. */
 function error(status: 400, message: string, code = 'Error.BadRequest'): Response {
   return new Response(JSON.stringify({ code, message }), {
     status,

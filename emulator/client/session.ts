@@ -1,4 +1,4 @@
-// One client connection's state, which on the reliable subprotocol outlives its socket (SPEC §7).
+// One client connection's state, which on the reliable subprotocol outlives its socket for 30 s.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import WebSocket from 'ws'
 import type { Permissions } from './permissions'
@@ -6,7 +6,7 @@ import { messageFrame, rawPayload, type DataMessage, type Subprotocol } from './
 
 /**
  * Azure queues at most 1000 unacknowledged messages (or 16 MB) per reliable connection and then
- * drops the connection for good (client feature spec §3.2). Only the count is enforced here.
+ * drops the connection for good (Web PubSub client spec §3.2). Only the count is enforced here.
  */
 export const MAX_UNACKED_MESSAGES = 1000
 
@@ -20,7 +20,7 @@ export interface Session {
   /** Only on reliable connections; random, 256 bits. */
   readonly reconnectionToken: string | undefined
   readonly groups: Set<string>
-  /** ackIds that succeeded: a repeat answers `Duplicate` instead of running again (SPEC §7). */
+  /** ackIds that succeeded: a repeat answers `Duplicate` instead of running again. */
   readonly processedAckIds: Set<number>
   /** The live socket; `undefined` while a reliable connection waits to be resumed. */
   socket: WebSocket | undefined

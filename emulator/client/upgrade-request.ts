@@ -1,8 +1,8 @@
-// Reads a WebSocket upgrade request: which hub, which token, whether it resumes a connection (SPEC §7).
+// Reads a WebSocket upgrade request: which hub, which token, whether it resumes a connection.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 
-/** Hub names as Azure accepts them (SPEC §4). */
+/** Hub names as Azure accepts them (the Generate Client Token API's `hub` pattern). */
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 
 export type UpgradeTarget =
@@ -17,7 +17,7 @@ export type UpgradeTarget =
 
 /**
  * Returns `undefined` when the path is not a client endpoint, so that another upgrade handler may
- * take the request. Accepts `/client/hubs/{hub}` and `/client?hub={hub}` (SPEC §7).
+ * take the request. Accepts `/client/hubs/{hub}` and `/client?hub={hub}`.
  */
 export function readUpgradeTarget(req: IncomingMessage): UpgradeTarget | undefined {
   let url: URL

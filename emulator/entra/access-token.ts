@@ -1,4 +1,4 @@
-// App-only Entra access tokens for Web PubSub: v1.0 JWTs signed with the emulator's RSA key (SPEC §2).
+// App-only Entra access tokens for Web PubSub: v1.0 JWTs signed with the emulator's RSA key.
 import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { EmulatorState, RegisteredApp } from '../state'

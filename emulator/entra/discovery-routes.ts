@@ -1,4 +1,4 @@
-// OpenID discovery documents and the JWKS that MSAL and token verifiers fetch (SPEC §8).
+// OpenID discovery documents and the JWKS that MSAL and token verifiers fetch.
 import type { Handler } from 'hono'
 import type { AppEnv } from '../http/context'
 import type { EmulatorState } from '../state'

@@ -1,4 +1,5 @@
-// Entra error responses in the real body shape: `AADSTSnnnn: …` plus trace ids and timestamp (SPEC §2).
+// Entra error responses in the real body shape: `AADSTSnnnn: …` plus trace ids and timestamp.
+// https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 import type { AppContext } from '../http/context'
 
 export interface EntraErrorSpec {

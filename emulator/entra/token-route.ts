@@ -1,4 +1,6 @@
-// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a secret or a certificate (SPEC §2).
+// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a secret or a certificate.
+// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow and
+// https://learn.microsoft.com/entra/identity-platform/certificate-credentials
 import type { Handler } from 'hono'
 import type { AppEnv } from '../http/context'
 import type { EmulatorState } from '../state'

@@ -1,4 +1,4 @@
-// PEM helpers: split blocks, read certificates and compute the thumbprints Entra matches on (SPEC §2).
+// PEM helpers: split blocks, read certificates, compute the `x5t` / `x5t#S256` thumbprints Entra matches.
 import { X509Certificate, createHash } from 'node:crypto'
 
 export function pemBlocks(pem: string, label: string): string[] {

@@ -1,4 +1,5 @@
-// Data-plane authorization: verify the Entra bearer token, then check the principal's role (SPEC §3).
+// Data-plane authorization: verify the Entra bearer token, then check the principal's role.
+// https://learn.microsoft.com/azure/azure-web-pubsub/howto-authorize-from-application
 import { errors as joseErrors, jwtVerify } from 'jose'
 import type { Role } from '../roles'
 import { WEBPUBSUB_AUDIENCE } from '../entra/access-token'
@@ -78,8 +79,8 @@ function describe(error: unknown): string {
   return 'The access token is malformed.'
 }
 
-// Unverified: the exact 401 body of the data plane; SPEC §3 only says "401". The emulator
-// answers the usual `{ code, message }` shape with a Bearer challenge.
+// Unverified: the exact 401 body of the data plane; Microsoft documents only the status. The
+// emulator answers the usual `{ code, message }` shape with a Bearer challenge.
 function unauthorized(message: string): AuthorizeResult {
   return {
     ok: false,

@@ -1,4 +1,4 @@
-// Web PubSub data-plane errors: `{ code, message, target? }` with `x-ms-error-code` (SPEC §3, §4).
+// Web PubSub data-plane errors: `{ code, message, target? }` with `x-ms-error-code`.
 
 export function webPubSubError(
   status: number,

@@ -1,4 +1,5 @@
-// `:generateToken` query parameters, validated per api-version as SPEC §4's table lists them.
+// `:generateToken` query parameters, validated per api-version.
+// https://learn.microsoft.com/rest/api/webpubsub/dataplane/web-pub-sub/generate-client-token
 import type { ClientType } from '../client-token'
 
 export const API_VERSIONS = [
@@ -10,7 +11,7 @@ export const API_VERSIONS = [
 ] as const
 export type ApiVersion = (typeof API_VERSIONS)[number]
 
-/** SPEC §4: hub names. */
+/** Hub names, as the Generate Client Token API documents them. */
 export const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 
 export interface GenerateTokenParams {
@@ -86,7 +87,7 @@ export function parseGenerateTokenParams(
     if (!/^-?\d+$/.test(minutes))
       return bad('minutesToExpire', `minutesToExpire '${minutes}' is not an integer.`)
     const value = Number(minutes)
-    // SPEC §4: the minimum of 1 is documented since 2022-11-01. Unverified: what older versions
+    // The minimum of 1 is documented since 2022-11-01. Unverified: what older versions
     // did with 0 or less; the emulator falls back to the default there.
     if (value < 1 && apiVersion >= '2022-11-01') {
       return bad('minutesToExpire', `minutesToExpire must be at least 1, got ${value}.`)

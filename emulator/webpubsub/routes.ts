@@ -1,4 +1,5 @@
-// Web PubSub data-plane routes: `:generateToken` (the Auth API, SPEC §4) and `/api/health`.
+// Web PubSub data-plane routes: `:generateToken` (the Auth API) and `/api/health`.
+// https://learn.microsoft.com/rest/api/webpubsub/dataplane/web-pub-sub/generate-client-token
 import type { Handler } from 'hono'
 import type { AppEnv } from '../http/context'
 import type { EmulatorState } from '../state'
@@ -25,7 +26,7 @@ export function generateTokenRoute(state: EmulatorState): Handler<AppEnv> {
     if ('code' in params)
       return webPubSubError(400, params.code, params.message, { target: params.target })
     const token = await state.clientTokenSigner.sign({
-      // The token's aud names the host the caller used (SPEC §4), port included.
+      // The token's aud names the host the caller used, port included.
       host: c.req.header('host') ?? url.host,
       hub,
       clientType: params.clientType,
@@ -48,5 +49,5 @@ function safeDecode(segment: string): string {
   }
 }
 
-/** No authentication: SPEC §4 uses it to pick a healthy endpoint. */
+/** No authentication: a negotiator uses it to pick a healthy endpoint among several resources. */
 export const healthRoute: Handler<AppEnv> = (c) => c.body(null, 200)

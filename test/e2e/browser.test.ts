@@ -1,10 +1,10 @@
-// End to end in a real browser: two Chromium contexts chat through the demo page, the negotiator (workerd) and the emulator.
+// End to end in a real browser: the demo page in Chromium (two users chatting, a phone-sized viewport, a service-side close) through the negotiator (workerd) and the emulator.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
 import type { RunningNegotiator } from '../support/negotiator-process'
@@ -12,6 +12,17 @@ import type { RunningNegotiator } from '../support/negotiator-process'
 const CHROMIUM = '/usr/bin/chromium'
 const ROOT = join(import.meta.dirname, '..', '..')
 const SCREENSHOT = join(ROOT, 'reports', 'demo-chat.png')
+const PHONE_SCREENSHOT = join(ROOT, 'reports', 'demo-phone.png')
+/** A small phone (iPhone SE, 375 × 667 CSS pixels), touch and meta viewport honoured. */
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 375, height: 667 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+}
+/** Smallest usable sizes at phone width, in CSS pixels. */
+const MIN_INPUT_WIDTH = 120
+const MIN_TAP_HEIGHT = 32
 const POLICY = {
   hubs: {
     chat: {
@@ -84,20 +95,110 @@ afterAll(async () => {
 })
 
 /** A fresh browser context (its own storage, as a second user would have) on the demo page. */
-async function openDemo(user: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } })
+async function loadDemo(
+  options: BrowserContextOptions = { viewport: { width: 1000, height: 640 } },
+): Promise<Page> {
+  const context = await browser.newContext(options)
   const page = await context.newPage()
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text())
   })
   page.on('pageerror', (error) => pageErrors.push(error.message))
   await page.goto(`${negotiator.url}/demo`)
+  await page.locator('#signin').waitFor({ state: 'visible', timeout: 5000 })
+  return page
+}
+
+/** Signs in as `user` and waits for the connection. */
+async function signIn(page: Page, user: string): Promise<void> {
   await page.fill('#username', user)
   await page.click('#signin')
   await expect
     .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
     .toBe('connected')
+}
+
+/** The demo page at laptop size, signed in as `user`. */
+async function openDemo(user: string): Promise<Page> {
+  const page = await loadDemo()
+  await signIn(page, user)
   return page
+}
+
+/**
+ * What overflows the phone's screen sideways. Measured against the screen width the context was
+ * given, not against innerWidth alone: a mobile browser zooms a page that is too wide out until it
+ * fits, and then innerWidth grows with the page.
+ */
+async function horizontalOverflow(page: Page) {
+  const screenWidth = page.viewportSize()?.width ?? 0
+  return page.evaluate((screenWidth) => {
+    const sticking: string[] = []
+    for (const element of Array.from(document.body.querySelectorAll('*'))) {
+      const box = element.getBoundingClientRect()
+      if (box.width === 0 && box.height === 0) continue
+      // Half a pixel of slack for subpixel layout.
+      if (box.left < -0.5 || box.right > screenWidth + 0.5) {
+        const name = element.id ? `#${element.id}` : element.tagName.toLowerCase()
+        sticking.push(`${name} [${Math.round(box.left)}, ${Math.round(box.right)}]`)
+      }
+    }
+    return {
+      screenWidth,
+      innerWidth: window.innerWidth,
+      scrollWidth: document.documentElement.scrollWidth,
+      sticking,
+    }
+  }, screenWidth)
+}
+
+/** Fails (softly, so that every problem shows) when the page is wider than the screen. */
+function expectFits(overflow: Awaited<ReturnType<typeof horizontalOverflow>>): void {
+  const { screenWidth, innerWidth, scrollWidth, sticking } = overflow
+  expect.soft(innerWidth, 'innerWidth (zoomed out?)').toBe(screenWidth)
+  expect.soft(scrollWidth, 'no horizontal scroll').toBeLessThanOrEqual(innerWidth)
+  expect.soft(sticking, 'elements beyond the right edge').toEqual([])
+}
+
+/** Width and height of a visible element, in CSS pixels. */
+async function sizeOf(page: Page, selector: string): Promise<{ width: number; height: number }> {
+  const locator = page.locator(selector)
+  expect(await locator.isVisible(), `${selector} is visible`).toBe(true)
+  const box = await locator.boundingBox()
+  if (box === null) throw new Error(`${selector} has no box`)
+  return { width: Math.round(box.width), height: Math.round(box.height) }
+}
+
+/** Fails with every control that is too narrow to type in or too low to tap. */
+async function expectUsable(page: Page, inputs: string[], buttons: string[]): Promise<void> {
+  const problems: string[] = []
+  for (const selector of inputs) {
+    const { width, height } = await sizeOf(page, selector)
+    if (width < MIN_INPUT_WIDTH) problems.push(`${selector} is ${width} px wide`)
+    if (height < MIN_TAP_HEIGHT) problems.push(`${selector} is ${height} px high`)
+  }
+  for (const selector of buttons) {
+    const { height } = await sizeOf(page, selector)
+    if (height < MIN_TAP_HEIGHT) problems.push(`${selector} is ${height} px high`)
+  }
+  // Soft: a broken layout reports every problem of the page, not the first one only.
+  expect.soft(problems).toEqual([])
+}
+
+/** An Entra token of the Owner app: the emulator's REST API is authorized like :generateToken. */
+async function ownerToken(): Promise<string> {
+  const { emulator } = stack!
+  const app = emulator.demo.apps.ownerSecret
+  const response = await fetch(`${emulator.url}/${emulator.demo.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      client_secret: app.clientSecret ?? '',
+      scope: emulator.demo.scope,
+    }),
+  })
+  return ((await response.json()) as { access_token: string }).access_token
 }
 
 async function joinRoom(page: Page, name: string): Promise<void> {
@@ -140,6 +241,71 @@ describe.skipIf(!RUN)('e2e: the demo page in Chromium', () => {
 
     await mkdir(join(ROOT, 'reports'), { recursive: true })
     await bob.screenshot({ path: SCREENSHOT })
+    expect(pageErrors).toEqual([])
+  })
+
+  it('fits a 375 px phone screen and chats there', async () => {
+    const page = await loadDemo(PHONE)
+    // Before sign-in: the sign-in row is what the user sees first.
+    expectFits(await horizontalOverflow(page))
+    await expectUsable(page, ['#username'], ['#signin'])
+
+    await page.fill('#username', 'phoebe')
+    await page.tap('#signin', { timeout: 5000 })
+    await expect
+      .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
+      .toBe('connected')
+    await expect.poll(() => page.textContent('#current-room'), { timeout: 5000 }).toBe('room.lobby')
+    // Roles and the expiry are filled in now: the longest texts the page shows.
+    expect(await page.textContent('#roles')).toContain('webpubsub.joinLeaveGroups.room.*')
+    expectFits(await horizontalOverflow(page))
+    await expectUsable(page, ['#room', '#message'], ['#join', '#send'])
+
+    await page.fill('#message', 'Hello from a phone')
+    await page.tap('#send', { timeout: 5000 })
+    await page
+      .locator('#messages li.mine', { hasText: 'Hello from a phone' })
+      .waitFor({ timeout: 5000 })
+    expectFits(await horizontalOverflow(page))
+
+    await mkdir(join(ROOT, 'reports'), { recursive: true })
+    await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true })
+    await page.context().close()
+    expect(pageErrors).toEqual([])
+  })
+
+  it("shows the service's reason when the connection ends, never [object Object]", async () => {
+    const page = await openDemo('dora')
+    // The status is back to "Connected" within moments: record every text it shows.
+    await page.evaluate(() => {
+      const status = document.getElementById('status')!
+      const seen: string[] = []
+      Object.assign(window, { statusTexts: seen })
+      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      })
+    })
+    const close = await fetch(
+      `${stack!.emulator.url}/api/hubs/chat/users/dora/:closeConnections?api-version=2024-12-01&reason=kicked`,
+      { method: 'POST', headers: { authorization: `Bearer ${await ownerToken()}` } },
+    )
+    expect(close.status).toBe(204)
+    const statusTexts = () =>
+      page.evaluate(() => (window as unknown as { statusTexts: string[] }).statusTexts.join('\n'))
+    // The client first tries to resume the reliable connection; the service refuses (its own
+    // `disconnected` message, then close 1008) and the client reports that last message's reason
+    // with its `disconnected` event, before it negotiates again and starts a new connection.
+    await expect
+      .poll(statusTexts, { timeout: 10_000 })
+      .toContain('Disconnected: The connection cannot be recovered.; reconnecting…')
+    await expect
+      .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
+      .toBe('connected')
+    expect(await statusTexts()).not.toContain('[object Object]')
+    expect(await page.textContent('#negotiations')).toBe('2')
+    await page.context().close()
     expect(pageErrors).toEqual([])
   })
 

@@ -8,7 +8,7 @@ import { claimsOf } from '../emulator/helpers'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
 import type { RunningNegotiator } from '../support/negotiator-process'
 
-/** The demo policy: any `room.<name>` (no further dot), nothing else (SPEC §6 wildcards). */
+/** The demo policy: any `room.<name>` (no further dot), nothing else (`*` stops at a dot). */
 const POLICY = {
   hubs: {
     chat: {
@@ -172,7 +172,7 @@ describe('e2e: official client through the negotiator', () => {
   it('refuses groups the policy roles do not allow with Forbidden', async () => {
     const ann = negotiatingClient()
     await ann.client.start()
-    // `secret` is outside room.*, and the `*` wildcard does not cross a dot (SPEC §6).
+    // `secret` is outside room.*, and the `*` wildcard does not cross a dot.
     for (const group of ['secret', 'room.a.b']) {
       const join = await rejection(ann.client.joinGroup(group))
       expect(join, group).toBeInstanceOf(SendMessageError)

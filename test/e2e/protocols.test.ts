@@ -1,4 +1,4 @@
-// End to end over TLS: the negotiator's MQTT / Socket.IO / default URLs equal what @azure/web-pubsub's getClientAccessToken makes (SPEC §5).
+// End to end over TLS: the negotiator's MQTT / Socket.IO / default URLs equal what @azure/web-pubsub's getClientAccessToken makes.
 import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -93,7 +93,7 @@ describe('e2e: client protocols against the official SDK on the TLS emulator', (
 
     const ourClaims = claimsOf(ours.token)
     const sdkClaims = claimsOf(sdk.token)
-    // The service bound each token to host + path; both name the same one (SPEC §4).
+    // The service bound each token to host + path; both name the same one.
     expect(ourClaims.aud).toBe(`${emulator.url}${path}`)
     expect(ourClaims.aud).toBe(sdkClaims.aud)
     expect(new URL(String(ourClaims.aud)).pathname).toBe(new URL(ours.baseUrl).pathname)

@@ -1,4 +1,4 @@
-// Unit tests for the wildcard group patterns and the role → permission map (SPEC §6).
+// Unit tests for the wildcard group patterns and the role → permission map.
 import { describe, expect, it } from 'vitest'
 import { compileGroupPattern } from '../../emulator/client/group-pattern'
 import { permissionsFromRoles } from '../../emulator/client/permissions'
@@ -72,7 +72,7 @@ describe('compileGroupPattern', () => {
     expect(matcher('a\\?')('ab')).toBe(false)
     expect(matcher('\\**')('*abc')).toBe(true)
     expect(matcher('\\**')('abc')).toBe(false)
-    // SPEC §6: `\` escapes the next char, so `\.` is a literal dot and `\a` is `a`.
+    // `\` escapes the next char, so `\.` is a literal dot and `\a` is `a`.
     expect(matcher('a\\.b')('a.b')).toBe(true)
     expect(matcher('\\a')('a')).toBe(true)
   })

@@ -1,4 +1,4 @@
-// The official @azure/web-pubsub-client against the emulator's client endpoint (SPEC §7).
+// The official @azure/web-pubsub-client against the emulator's client endpoint.
 import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startHarness, type Harness } from './client-harness'

@@ -1,4 +1,4 @@
-// Forbidden acks for each kind of role over a real connection (SPEC §6, §7).
+// Forbidden acks for each kind of role over a real connection.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { JSON_PROTOCOL, startHarness, type Harness } from './client-harness'
 

@@ -1,4 +1,4 @@
-// The JSON subprotocols: connected, groups, publishing with each dataType, acks, ping (SPEC §7).
+// The JSON subprotocols: connected, groups, publishing with each dataType, acks, ping.
 import WebSocket from 'ws'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {

@@ -1,4 +1,4 @@
-// The reliable subprotocol: sequence ids, resume within the window, 1008 after it (SPEC §7).
+// The reliable subprotocol: sequence ids, resume within the window, 1008 after it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   JSON_PROTOCOL,

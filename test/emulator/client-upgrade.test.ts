@@ -1,4 +1,4 @@
-// The client endpoint's upgrade: where the token comes from, and every 401 of SPEC §7.
+// The client endpoint's upgrade: where the token comes from, and every 401 it answers.
 import { randomBytes } from 'node:crypto'
 import WebSocket from 'ws'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'

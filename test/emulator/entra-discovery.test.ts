@@ -1,4 +1,4 @@
-// OpenID discovery and JWKS: what MSAL reads and what token verifiers trust (SPEC §8).
+// OpenID discovery and JWKS: what MSAL reads and what token verifiers trust.
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { entraErrorOf, secretToken, useEmulator } from './helpers'

@@ -16,7 +16,7 @@ describe('entra token endpoint', () => {
     const before = Math.floor(Date.now() / 1000)
     const res = await postForm(tokenUrl(emulator), {
       ...grant(app.clientId, { client_secret: app.clientSecret! }),
-      // MSAL telemetry fields must be ignored (SPEC §8).
+      // MSAL adds telemetry fields (`x-client-SKU`, …): they must be ignored.
       'x-client-SKU': 'msal.js.node',
       'x-client-current-telemetry': '5|771,2,,,|,',
       client_info: '1',

@@ -120,7 +120,7 @@ describe('webpubsub :generateToken', () => {
     expect(res.status).toBe(200)
   })
 
-  it('answers 403 Error.Forbidden to Reader and no-role apps, exactly as SPEC §3', async () => {
+  it('answers 403 Error.Forbidden to Reader and no-role apps, as Azure words it', async () => {
     const emulator = await useEmulator()
     for (const app of [emulator.demo.apps.reader, emulator.demo.apps.noRole]) {
       const res = await generate(emulator, 'chat', V, await secretToken(emulator, app))
@@ -178,7 +178,7 @@ describe('webpubsub :generateToken', () => {
     }
   })
 
-  it('accepts every known api-version and the hub characters SPEC §4 allows', async () => {
+  it('accepts every known api-version and the hub characters Azure allows', async () => {
     const emulator = await useEmulator()
     const token = await secretToken(emulator)
     for (const version of ['2021-10-01', '2022-11-01', '2023-07-01', '2024-01-01', '2024-12-01']) {

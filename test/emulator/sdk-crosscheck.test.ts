@@ -1,4 +1,4 @@
-// The official @azure/web-pubsub + @azure/identity clients accept the TLS emulator as Azure (SPEC §5, §8).
+// The official @azure/web-pubsub + @azure/identity clients accept the TLS emulator as Azure.
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

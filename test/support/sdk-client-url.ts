@@ -1,4 +1,4 @@
-// Child-process script: gets a client access URL through the official Azure SDKs (SPEC §5, §8).
+// Child-process script: gets a client access URL through the official Azure SDKs.
 // Usage: NODE_EXTRA_CA_CERTS=<ca.pem> node --import tsx test/support/sdk-client-url.ts '<json args>'
 // Args: { endpoint, authorityHost, tenantId, clientId, clientSecret?, certificatePem?, hub,
 //         userId?, roles?, groups?, protocol?: 'default'|'mqtt'|'socketio', minutesToExpire? }
@@ -33,7 +33,7 @@ export type SdkClientUrlResult =
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as SdkClientUrlArgs
-  // The emulator is not login.microsoftonline.com: instance discovery must be off (SPEC §8).
+  // The emulator is not login.microsoftonline.com: instance discovery must be off.
   const options = { authorityHost: args.authorityHost, disableInstanceDiscovery: true }
   let credential: TokenCredential
   if (args.certificatePem !== undefined) {
