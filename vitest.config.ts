@@ -47,7 +47,17 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
+            // The production configuration (the top level of wrangler.toml, src/index.ts)...
             wrangler: { configPath: './wrangler.toml' },
+            // ...plus the demo's assets as [env.dev] binds them, Worker first, so that the demo
+            // route tests (test/routes/demo.test.ts) can hand ASSETS to the development app.
+            miniflare: {
+              assets: {
+                directory: './public',
+                binding: 'ASSETS',
+                routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+              },
+            },
           }),
         ],
         test: {

@@ -79,14 +79,27 @@ export interface WorkerBundle {
   inputs: BundleInput[]
 }
 
+/** A boolean setting of wrangler.toml's top level (before its first table), or undefined. */
+async function topLevelSetting(root: string, name: string): Promise<boolean | undefined> {
+  const toml = await readFile(join(root, 'wrangler.toml'), 'utf8')
+  const topLevel = toml.split(/^\[/m)[0] ?? ''
+  const value = new RegExp(`^${name}\\s*=\\s*(true|false)\\b`, 'm').exec(topLevel)?.[1]
+  return value === undefined ? undefined : value === 'true'
+}
+
 /**
  * Bundles src/index.ts in memory with the esbuild options `wrangler deploy` uses for this project
- * (wrangler's bundleWorker: ESM, target es2024, conditions workerd/worker/browser, keepNames on,
- * NODE_ENV production, wrangler.toml's `minify = true`), keeping esbuild's metafile to show
- * what weighs. Its size matches the dry run's to within wrangler's own wrapper code.
+ * (wrangler's bundleWorker: ESM, target es2024, conditions workerd/worker/browser, NODE_ENV
+ * production, and wrangler.toml's `minify` and `keep_names`, wrangler's defaults false and
+ * true), keeping esbuild's metafile to show what weighs. Its size matches the dry run's to within
+ * wrangler's own wrapper code.
  */
 export async function bundleWorkerInMemory(root: string): Promise<WorkerBundle> {
   const production = JSON.stringify('production')
+  const [minify, keepNames] = await Promise.all([
+    topLevelSetting(root, 'minify'),
+    topLevelSetting(root, 'keep_names'),
+  ])
   const result = await build({
     entryPoints: [join(root, 'src', 'index.ts')],
     absWorkingDir: root,
@@ -96,8 +109,8 @@ export async function bundleWorkerInMemory(root: string): Promise<WorkerBundle> 
     format: 'esm',
     target: 'es2024',
     conditions: ['workerd', 'worker', 'browser'],
-    keepNames: true,
-    minify: true,
+    keepNames: keepNames ?? true,
+    minify: minify ?? false,
     metafile: true,
     external: ['cloudflare:*'],
     define: {

@@ -1,4 +1,4 @@
-// `npm start`: the emulator plus `wrangler dev` wired to it, with demo credentials and a dev KV namespace.
+// `npm start`: the emulator and `wrangler dev --env dev` wired to it, with demo credentials and local KV.
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -108,19 +108,58 @@ writeFileSync(
     .join('\n') + '\n',
 )
 
-run('wrangler', process.execPath, [
-  'node_modules/wrangler/bin/wrangler.js',
-  'dev',
-  '--ip',
-  '127.0.0.1',
-  '--port',
-  String(workerPort),
-  '--env-file',
-  envFile,
-  '--show-interactive-dev-session=false',
-])
+// wrangler.toml's [env.dev]: the demo assets and DEMO_PAGE; the top level is production.
+const wranglerEnv = 'dev'
+
+/** Prints, before the first request, what /readyz would report about the generated configuration. */
+function checkConfig() {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/check-config.ts', '--env', wranglerEnv, '--env-file', envFile],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (output += chunk))
+  return new Promise((resolve) => {
+    child.on('close', () => {
+      // The script's lines begin with "config:" already.
+      for (const line of output.trimEnd().split('\n')) console.log(line)
+      resolve()
+    })
+  })
+}
+const configChecked = checkConfig()
+
+// Offline: no `request.cf` download from workers.cloudflare.com (Miniflare then uses a placeholder
+// object), no update check behind the banner and no telemetry (Wrangler docs, "System environment
+// variables").
+const offline = {
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+}
+run(
+  'wrangler',
+  process.execPath,
+  [
+    'node_modules/wrangler/bin/wrangler.js',
+    'dev',
+    '--env',
+    wranglerEnv,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(workerPort),
+    '--env-file',
+    envFile,
+    '--show-interactive-dev-session=false',
+  ],
+  { env: { ...process.env, ...offline } },
+)
 const negotiator = `http://127.0.0.1:${workerPort}`
 await waitFor(`${negotiator}/healthz`, 60_000)
+await configChecked
 const ready = await fetch(`${negotiator}/readyz`)
 console.log(
   [

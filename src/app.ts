@@ -1,5 +1,5 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
-import { Hono } from 'hono/tiny'
+import { Hono } from './http/hono'
 import { requestId } from 'hono/request-id'
 import type { AppEnv, RuntimeState } from './app-env'
 import { createClientTokenMemory } from './cache/client-token-cache'
@@ -29,7 +29,6 @@ import { problemResponse, toNegotiatorError } from './http/problem'
 import { serverTimingHeader } from './http/server-timing'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger } from './lib/log'
-import { demoRoutes } from './routes/demo'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { createClientTokenReuse } from './webpubsub/client-token-reuse'
@@ -45,6 +44,11 @@ export interface AppOptions {
   upstreamDeadlineMs?: number
   /** The Cache API for client-token reuse; the `caches` global by default. */
   caches?: CacheStorageLike
+  /**
+   * More routes, mounted after the negotiator's own: the development entry's demo page
+   * (src/dev.ts). The production entry has none, so nothing of the demo is in its bundle.
+   */
+  routes?: readonly Hono<AppEnv>[]
 }
 
 /** What a runtime is built from: the variables, and the bindings it holds on to. */
@@ -221,7 +225,7 @@ export function createApp(options: AppOptions = {}) {
   })
   app.route('/', healthRoutes)
   app.route('/', negotiateRoutes)
-  app.route('/', demoRoutes)
+  for (const routes of options.routes ?? []) app.route('/', routes)
   app.notFound((c) =>
     problemResponse(
       new NegotiatorError('not_found', {

@@ -1,5 +1,5 @@
 // GET /demo and /demo/*: the demo chat page from the ASSETS binding, only when DEMO_PAGE is "on".
-import { Hono } from 'hono/tiny'
+import { Hono } from '../http/hono'
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { NegotiatorError } from '../errors'

@@ -1,5 +1,5 @@
 // Liveness (never touches upstreams) and readiness (configuration valid, an Entra token at hand, and a client token issued by the Auth API within the last few minutes).
-import { Hono } from 'hono/tiny'
+import { Hono } from '../http/hono'
 import type { AppEnv } from '../app-env'
 import { configInvalid } from '../config'
 import { problemResponse, toNegotiatorError } from '../http/problem'

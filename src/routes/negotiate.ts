@@ -1,5 +1,5 @@
 // GET|POST /negotiate: validates the request, decides the identity, and issues a client access URL.
-import { Hono } from 'hono/tiny'
+import { Hono } from '../http/hono'
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { identifyCaller } from '../caller/identify'

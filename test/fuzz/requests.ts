@@ -93,8 +93,8 @@ const path = choose(
 )
 
 /**
- * As Hono's getPath: decodeURI, or else each run of escapes that decodes, keeping the rest. The
- * router (hono/tiny's PatternRouter) matches a route with or without one trailing slash.
+ * As Hono's getPath: decodeURI, or else each run of escapes that decodes, keeping the rest. Paths
+ * are strict (src/http/hono.ts): `/negotiate/` is not `/negotiate`.
  */
 function routePathOf(pathname: string): string {
   const decode = (text: string): string | undefined => {
@@ -104,9 +104,7 @@ function routePathOf(pathname: string): string {
       return undefined
     }
   }
-  const path =
-    decode(pathname) ?? pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => decode(run) ?? run)
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+  return decode(pathname) ?? pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => decode(run) ?? run)
 }
 
 /** The headers each mode reads a caller token from. */

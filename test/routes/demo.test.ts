@@ -7,7 +7,7 @@ const assets = (workerEnv as unknown as Record<string, unknown>).ASSETS
 
 describe('routes/demo', () => {
   it('serves the page at /demo and /demo/ when DEMO_PAGE is on', async () => {
-    const h = await createHarness({ vars: { DEMO_PAGE: 'on', ASSETS: assets } })
+    const h = await createHarness({ demo: true, vars: { DEMO_PAGE: 'on', ASSETS: assets } })
     for (const path of ['/demo', '/demo/']) {
       const response = await h.request(path)
       expect(response.status, path).toBe(200)
@@ -19,7 +19,7 @@ describe('routes/demo', () => {
   })
 
   it('serves the bundled script and the stylesheet', async () => {
-    const h = await createHarness({ vars: { DEMO_PAGE: 'on', ASSETS: assets } })
+    const h = await createHarness({ demo: true, vars: { DEMO_PAGE: 'on', ASSETS: assets } })
     const script = await h.request('/demo/app.js')
     expect(script.status).toBe(200)
     expect(script.headers.get('content-type')).toMatch(/javascript/)
@@ -31,7 +31,7 @@ describe('routes/demo', () => {
   })
 
   it('answers a missing demo file with a not_found problem', async () => {
-    const h = await createHarness({ vars: { DEMO_PAGE: 'on', ASSETS: assets } })
+    const h = await createHarness({ demo: true, vars: { DEMO_PAGE: 'on', ASSETS: assets } })
     const response = await h.request('/demo/nope.js')
     expect(response.status).toBe(404)
     expect(await problemOf(response)).toMatchObject({ code: 'not_found', status: 404 })
@@ -42,7 +42,7 @@ describe('routes/demo', () => {
     ['off', 'off'],
     ['true (only "on" turns it on)', 'true'],
   ])('answers 404 like any unknown path when DEMO_PAGE is %s', async (_label, value) => {
-    const h = await createHarness({ vars: { DEMO_PAGE: value, ASSETS: assets } })
+    const h = await createHarness({ demo: true, vars: { DEMO_PAGE: value, ASSETS: assets } })
     const unknown = await problemOf(await h.request('/nothing-here'))
     for (const path of ['/demo', '/demo/', '/demo/app.js']) {
       const response = await h.request(path)
@@ -61,8 +61,18 @@ describe('routes/demo', () => {
     }
   })
 
+  it('has no demo routes in the production app, whatever DEMO_PAGE says', async () => {
+    const h = await createHarness({ vars: { DEMO_PAGE: 'on', ASSETS: assets } })
+    const unknown = await problemOf(await h.request('/nothing-here'))
+    for (const path of ['/demo', '/demo/', '/demo/app.js', '/demo/config.json']) {
+      const response = await h.request(path)
+      expect(response.status, path).toBe(404)
+      expect(await problemOf(response)).toMatchObject({ code: 'not_found', detail: unknown.detail })
+    }
+  })
+
   it('reports a missing ASSETS binding when DEMO_PAGE is on', async () => {
-    const h = await createHarness({ vars: { DEMO_PAGE: 'on', ASSETS: undefined } })
+    const h = await createHarness({ demo: true, vars: { DEMO_PAGE: 'on', ASSETS: undefined } })
     const response = await h.request('/demo')
     expect(response.status).toBe(404)
     expect((await problemOf(response)).detail).toMatch(/ASSETS binding is missing/)
@@ -73,6 +83,7 @@ describe('routes/demo config', () => {
   it('tells the page the auth mode and the development token endpoint, only when on', async () => {
     const { createHarness } = await import('../support/harness')
     const on = await createHarness({
+      demo: true,
       vars: {
         DEMO_PAGE: 'on',
         AUTH_MODE: 'jwt',
@@ -88,7 +99,7 @@ describe('routes/demo config', () => {
       audience: 'api',
       devTokenUrl: 'http://127.0.0.1:8788/oidc/dev/token',
     })
-    const off = await createHarness({ vars: { DEMO_PAGE: undefined } })
+    const off = await createHarness({ demo: true, vars: { DEMO_PAGE: undefined } })
     expect((await off.request('/demo/config.json')).status).toBe(404)
   })
 })

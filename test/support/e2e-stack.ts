@@ -1,4 +1,5 @@
 // The end-to-end stack of the Node-side suites: one emulator and the real negotiator (workerd) wired to it.
+import { fileURLToPath } from 'node:url'
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/index'
 import { emulatorVars } from './emulator-vars'
 import { startNegotiator, type NegotiatorVars, type RunningNegotiator } from './negotiator-process'
@@ -31,6 +32,11 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     negotiator = await startNegotiator({
       vars: emulatorVars(emulator, options.vars?.(emulator)),
       assetsDirectory: options.assetsDirectory,
+      // The demo page is served by the development entry only; production has no demo routes.
+      entry:
+        options.assetsDirectory === undefined
+          ? undefined
+          : fileURLToPath(new URL('../../src/dev.ts', import.meta.url)),
       trustedCertificates: emulator.caCertPem === undefined ? undefined : [emulator.caCertPem],
     })
   } catch (error) {

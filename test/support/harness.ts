@@ -1,6 +1,7 @@
 // Builds a fresh negotiator app per test with a controllable clock, captured logs and waitUntil.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { createApp } from '../../src/app'
+import { demoRoutes } from '../../src/routes/demo'
 import type { CacheStorageLike } from '../../src/cache/client-token-store'
 import { systemSleep } from '../../src/lib/clock'
 import { emulator, emulatorUrl, type DemoApp } from './emulator'
@@ -25,6 +26,8 @@ export interface HarnessOptions {
    * isolatedCaches): pass another harness's `caches` to play a second isolate in the same colo.
    */
   caches?: CacheStorageLike
+  /** Mount the demo page's routes, as the development entry (src/dev.ts) does; production has none. */
+  demo?: boolean
 }
 
 export interface Harness {
@@ -66,6 +69,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     upstreamDeadlineMs: options.upstreamDeadlineMs,
     fetch: options.fetch,
     caches: cacheStorage,
+    routes: options.demo === true ? [demoRoutes] : [],
   })
   const env: Record<string, unknown> = {
     AUTH_MODE: 'anonymous',
