@@ -1,12 +1,21 @@
 // Env → frozen Config, parsed once per isolate; reports every problem at once, naming the variable.
-import { AUTH_VARIABLES, parseAuthConfig, type AuthConfig } from './caller/auth-config'
+import {
+  AUTH_VARIABLE_MEANINGS,
+  AUTH_VARIABLES,
+  parseAuthConfig,
+  type AuthConfig,
+} from './caller/auth-config'
 import { parsePolicy, type Policy } from './caller/policy'
 import {
   parseTokenReuse,
   TOKEN_REUSE_VARIABLES,
   type TokenReuseConfig,
 } from './cache/token-reuse-config'
-import { parseCredential, type CredentialConfig } from './entra/credential-config'
+import {
+  CREDENTIAL_VARIABLE_MEANINGS,
+  parseCredential,
+  type CredentialConfig,
+} from './entra/credential-config'
 import { NegotiatorError } from './errors'
 import { decodeBase64 } from './lib/base64'
 import { LOG_LEVELS, type LogLevel } from './lib/log'
@@ -86,10 +95,54 @@ const MAX_TOKEN_TTL_MINUTES = 24 * 60
 /** A URL with more groups than this risks the request-line limits of proxies (about 8 KiB). */
 const MAX_REQUESTED_GROUPS_LIMIT = 100
 
+/**
+ * What a variable holds, said when it holds a placeholder. Any value with an angle-bracket
+ * placeholder (`<tenant id>`, as in .dev.vars.example and README "Deploy") is refused: no valid
+ * value has one, since URLs, GUIDs, hub names, origins, PEM and base64 never contain `<` or `>`.
+ */
+const VARIABLE_MEANINGS: Record<string, string> = {
+  ...AUTH_VARIABLE_MEANINGS,
+  ...CREDENTIAL_VARIABLE_MEANINGS,
+  AZURE_TENANT_ID:
+    'the directory (tenant) id, a GUID from the Overview page of Microsoft Entra ID ' +
+    'in the Azure portal',
+  AZURE_CLIENT_ID:
+    "the Application (client) ID from the negotiator's app registration's Overview page",
+  WEBPUBSUB_ENDPOINT:
+    "your Web PubSub resource's endpoint from its Overview page in the Azure portal, " +
+    'e.g. https://contoso.webpubsub.azure.com',
+  CORS_ORIGINS: "your web app's exact origins, comma-separated, e.g. https://app.contoso.com",
+  TOKEN_CACHE_KEY: 'base64 of 32 random bytes (openssl rand -base64 32)',
+}
+const PLACEHOLDER = /<[^<>\r\n]*>/
+const WHOLE_PLACEHOLDER = /^<[^<>\r\n]*>$/
+/** A secret is a placeholder only when all of it is one, and the problem never quotes it. */
+const SECRET_VARIABLES = new Set([
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE',
+  'TOKEN_CACHE_KEY',
+])
+
+function placeholderProblem(name: string, value: string): string | undefined {
+  const meaning = `set it to ${VARIABLE_MEANINGS[name] ?? 'a real value (README "Configuration")'}`
+  if (SECRET_VARIABLES.has(name)) {
+    return WHOLE_PLACEHOLDER.test(value) ? `is a placeholder: ${meaning}` : undefined
+  }
+  const found = PLACEHOLDER.exec(value)?.[0]
+  if (found === undefined) return undefined
+  // eslint-disable-next-line no-control-regex
+  const quoted = JSON.stringify(found.slice(0, 80).replace(/[\u0000-\u001f\u007f]/g, '?'))
+  return found === value
+    ? `is a placeholder (${quoted}): ${meaning}`
+    : `holds a placeholder (${quoted}): ${meaning}`
+}
+
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const problems: ConfigProblem[] = []
+  /** Variables holding a placeholder: that is their one problem, not also "is required". */
+  const placeholders = new Set<string>()
   const report = (variable: string, problem: string): void => {
-    problems.push({ variable, problem })
+    if (!placeholders.has(variable)) problems.push({ variable, problem })
   }
   const text = (name: string): string | undefined => {
     const value = env[name]
@@ -99,6 +152,12 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       return undefined
     }
     const trimmed = value.trim()
+    const placeholder = trimmed === '' ? undefined : placeholderProblem(name, trimmed)
+    if (placeholder !== undefined) {
+      report(name, placeholder)
+      placeholders.add(name)
+      return undefined
+    }
     return trimmed === '' ? undefined : trimmed
   }
 

@@ -1,5 +1,9 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../src/config'
+import devVarsExample from '../.dev.vars.example?raw'
+import readme from '../README.md?raw'
+import wranglerToml from '../wrangler.toml?raw'
+import { CONFIG_VARIABLES, parseConfig, type ConfigProblem } from '../src/config'
 import { FAKE_CERT_PEM, FAKE_KEY_PEM } from './support/fake-pem'
 
 const base = {
@@ -241,5 +245,133 @@ describe('config', () => {
         ),
       },
     ])
+  })
+
+  describe('placeholders', () => {
+    const jwtBase = {
+      ...base,
+      AUTH_MODE: 'jwt',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0',
+      AUTH_AUDIENCE: '33333333-3333-4333-8333-333333333333',
+    }
+    const problemsFor = (name: string, value: string): ConfigProblem[] =>
+      problemsOf({ ...jwtBase, [name]: value }).filter((p) => p.variable === name)
+
+    /** `NAME="…<…>…"` and `# NAME = "…<…>…"` settings of the variables parseConfig reads. */
+    const placeholderSettings = (text: string): [string, string][] =>
+      text.split('\n').flatMap((line) => {
+        const match = /^\s*#?\s*([A-Z][A-Z0-9_]*)\s*=\s*"([^"]*<[^"]*>[^"]*)"/.exec(line)
+        const name = match?.[1] ?? ''
+        return (CONFIG_VARIABLES as readonly string[]).includes(name) ? [[name, match![2]!]] : []
+      })
+
+    it.each([
+      ['.dev.vars.example', devVarsExample, 5],
+      ['wrangler.toml', wranglerToml, 1],
+      ['README.md', readme, 3],
+    ])('refuses every placeholder value %s shows, naming the variable', (_file, text, least) => {
+      const settings = placeholderSettings(text)
+      expect(settings.length).toBeGreaterThanOrEqual(least)
+      for (const [name, value] of settings) {
+        expect(problemsFor(name, value), `${name}="${value}"`).toEqual([
+          { variable: name, problem: expect.stringMatching(/placeholder.*: set it to /) },
+        ])
+      }
+    })
+
+    it('says what to put there, quoting a placeholder but never a secret', () => {
+      expect(problemsFor('AZURE_TENANT_ID', '<tenant id>')).toEqual([
+        {
+          variable: 'AZURE_TENANT_ID',
+          problem:
+            'is a placeholder ("<tenant id>"): set it to the directory (tenant) id, a GUID from ' +
+            'the Overview page of Microsoft Entra ID in the Azure portal',
+        },
+      ])
+      expect(
+        problemsFor('AUTH_ISSUER', 'https://login.microsoftonline.com/<tenant id>/v2.0'),
+      ).toEqual([
+        {
+          variable: 'AUTH_ISSUER',
+          problem: expect.stringMatching(
+            /^holds a placeholder \("<tenant id>"\): set it to the "iss" of your callers' tokens/,
+          ),
+        },
+      ])
+      expect(problemsFor('WEBPUBSUB_ENDPOINT', 'https://<name>.webpubsub.azure.com')).toEqual([
+        {
+          variable: 'WEBPUBSUB_ENDPOINT',
+          problem: expect.stringContaining("set it to your Web PubSub resource's endpoint"),
+        },
+      ])
+      // One problem, not also "set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE".
+      expect(
+        problemsFor('AZURE_CLIENT_SECRET', '<client secret value, not the secret id>'),
+      ).toEqual([
+        {
+          variable: 'AZURE_CLIENT_SECRET',
+          problem:
+            "is a placeholder: set it to the client secret's Value (not its Secret ID) from " +
+            "the app registration's Certificates & secrets page",
+        },
+      ])
+    })
+
+    it('refuses an angle-bracket placeholder anywhere in any variable, once (property)', () => {
+      const secrets = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE', 'TOKEN_CACHE_KEY']
+      // Read in jwt mode; POLICY is a table, not text.
+      const names = CONFIG_VARIABLES.filter(
+        (name) => !['POLICY', 'CF_ACCESS_TEAM_DOMAIN', 'CF_ACCESS_AUD'].includes(name),
+      )
+      const text = (exclude: RegExp) =>
+        fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => t.replace(exclude, ''))
+      const inner = text(/[<>\r\n]/g)
+      const around = text(/[<>]/g)
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...names),
+          around,
+          inner,
+          around,
+          (name, before, hole, after) => {
+            const whole = secrets.includes(name)
+            const value = whole ? `<${hole}>` : `${before}<${hole}>${after}`
+            const problems = problemsFor(name, value)
+            expect(problems).toHaveLength(1)
+            expect(problems[0]?.problem).toMatch(/^(is|holds) a placeholder/)
+            if (whole) expect(problems[0]?.problem).toMatch(/^is a placeholder: set it to /)
+          },
+        ),
+        { numRuns: 500 },
+      )
+    })
+
+    it('finds no placeholder in a value without a closed <…> on one line (property)', () => {
+      // Brackets often, in every order: lone, reversed, split by a line break.
+      const unit = fc.constantFrom('<', '>', 'a', '1', ' ', '/', ':', '\n', '\r', '-')
+      const value = fc.oneof(
+        fc.string({ unit, maxLength: 12 }),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+      )
+      const closed = /<[^<>\r\n]*>/
+      fc.assert(
+        fc.property(fc.constantFrom(...CONFIG_VARIABLES), value, (name, raw) => {
+          fc.pre(!closed.test(raw))
+          const result = parseConfig({ ...jwtBase, [name]: raw })
+          if (!result.ok) expect(JSON.stringify(result.problems)).not.toContain('placeholder')
+        }),
+        { numRuns: 1_000 },
+      )
+    })
+
+    it('accepts a certificate bundle whose text around the PEM blocks has angle brackets', () => {
+      const bundle = `Bag Attributes\n    friendlyName: <negotiator>\n${FAKE_KEY_PEM}\n${FAKE_CERT_PEM}`
+      const result = parseConfig({
+        ...jwtBase,
+        AZURE_CLIENT_SECRET: undefined,
+        AZURE_CLIENT_CERTIFICATE: bundle,
+      })
+      expect(result.ok && result.config.credential.kind).toBe('certificate')
+    })
   })
 })

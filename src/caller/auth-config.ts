@@ -38,6 +38,21 @@ export const AUTH_VARIABLES = [
   'CF_ACCESS_AUD',
 ] as const
 
+/** What each AUTH_* / CF_ACCESS_* variable holds: said when it holds a placeholder (<tenant id>). */
+export const AUTH_VARIABLE_MEANINGS: Partial<Record<(typeof AUTH_VARIABLES)[number], string>> = {
+  AUTH_MODE: '"jwt", "cloudflare-access", or "anonymous" to hand out connections to anyone',
+  AUTH_ISSUER:
+    'the "iss" of your callers\' tokens, character for character (Entra ID v2.0 tokens: ' +
+    'https://login.microsoftonline.com/{directory (tenant) id}/v2.0)',
+  AUTH_AUDIENCE:
+    'the "aud" of your callers\' tokens (Entra ID v2.0 tokens: the application (client) id of ' +
+    "the API they are issued for, from its app registration's Overview page)",
+  AUTH_JWKS_URL:
+    "the URL of the issuer's signing keys (jwks_uri), or leave it unset to discover it",
+  CF_ACCESS_TEAM_DOMAIN: 'your Zero Trust team domain, e.g. https://contoso.cloudflareaccess.com',
+  CF_ACCESS_AUD: "the Access application's Application Audience (AUD) tag",
+}
+
 /** Asymmetric JWS algorithms only: `none` and every HS* (shared secrets) are never accepted. */
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',

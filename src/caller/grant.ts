@@ -21,21 +21,21 @@ const claimsRejected = (detail: string): NegotiatorError =>
   new NegotiatorError('caller_claims_unusable', { detail })
 
 function claimValue(identity: Identity, name: string): string {
-  const value =
-    name === 'sub' || name === 'userId'
-      ? identity.userId
-      : identity.claims[name.slice('claims.'.length)]
+  const user = name === 'sub' || name === 'userId'
+  const value = user ? identity.userId : identity.claims[name.slice('claims.'.length)]
+  // Named as the token has it ("email"), and as the policy's template ({claims.email}).
+  const claim = user ? 'user id' : `"${name.slice('claims.'.length)}" claim`
   if (typeof value === 'string' && value !== '') {
     // A lone surrogate becomes U+FFFD on the way upstream: two identities would share one name.
     if (!isWellFormed(value))
       throw claimsRejected(
-        `The claim ${name} is not well-formed Unicode; the policy cannot use it.`,
+        `The token's ${claim} is not well-formed Unicode; the policy's {${name}} cannot use it.`,
       )
     return value
   }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   throw claimsRejected(
-    `The policy needs the claim ${name} as a string, and the verified token has none.`,
+    `The policy's {${name}} needs the token's ${claim} as a string, and the verified token has none.`,
   )
 }
 
@@ -73,6 +73,7 @@ export interface Decision extends Grant {
 export function decide(
   hubPolicy: HubPolicy,
   identity: Identity,
+  /** `ttlMinutes` is the caller's `minutesToExpire`, and is named so in messages. */
   request: { groups: readonly string[]; ttlMinutes?: number },
 ): Decision {
   const rules = [hubPolicy, ...hubPolicy.when.filter((rule) => claimMatches(rule, identity))]
@@ -131,7 +132,7 @@ export function decide(
   if (request.ttlMinutes !== undefined) {
     if (request.ttlMinutes < ttl.minMinutes || request.ttlMinutes > ttl.maxMinutes) {
       throw new NegotiatorError('parameter_invalid', {
-        detail: `"ttlMinutes" must be from ${ttl.minMinutes} to ${ttl.maxMinutes} on this hub.`,
+        detail: `"minutesToExpire" must be from ${ttl.minMinutes} to ${ttl.maxMinutes} on this hub.`,
       })
     }
     minutesToExpire = request.ttlMinutes

@@ -32,6 +32,10 @@ export interface JwtVerifierOptions extends TokenRules {
   now: Now
   /** Keys (and discovery's answer) from KV, so a new isolate does not fetch on the hot path. */
   seed?: StoredKeys
+  /** The variables that set `issuer` and `audience`, named in messages; default AUTH_ISSUER, AUTH_AUDIENCE. */
+  variables?: { issuer: string; audience: string }
+  /** Told when a well-signed token names another issuer or audience: a configuration mistake, usually. */
+  log?: (event: string, fields: Record<string, unknown>) => void
 }
 
 export interface JwtVerifier {
@@ -45,23 +49,97 @@ export function unauthenticated(
   detail: string,
   error: string | null = 'invalid_token',
 ): NegotiatorError {
+  // RFC 6750 §3: error_description holds %x20-21 / %x23-5B / %x5D-7E only (and a header value
+  // with a character above U+00FF would not even be set), while the detail may quote claims.
+  const description = detail.replace(/["\\]/g, '').replace(/[^\x20-\x7e]/g, '?')
   const challenge =
     error === null
       ? 'Bearer realm="negotiate"'
-      : `Bearer realm="negotiate", error="${error}", error_description="${detail.replace(/["\\]/g, '')}"`
+      : `Bearer realm="negotiate", error="${error}", error_description="${description}"`
   return new NegotiatorError('caller_unauthenticated', {
     detail,
     headers: { 'www-authenticate': challenge },
   })
 }
 
-/** Maps jose's failures to public messages that say what was wrong with the token, never its content. */
-function describe(error: unknown): string {
+/** At most this many characters of a claim are quoted in a message. */
+const MAX_QUOTED_CHARS = 100
+
+/**
+ * A claim of a token that failed verification, quoted for a problem detail or a log line: it is
+ * whatever the token's author wrote, so it is cut to MAX_QUOTED_CHARS code points, and control,
+ * format (bidi overrides), separator and lone surrogate characters become `?`.
+ */
+export function quoteClaim(value: string): string {
+  const chars = Array.from(value)
+  const kept = chars.slice(0, MAX_QUOTED_CHARS).join('')
+  const clean = kept.replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, '?')
+  return JSON.stringify(chars.length > MAX_QUOTED_CHARS ? `${clean}…` : clean)
+}
+
+/** An Entra ID v1.0 access token's issuer; v2.0 tokens name login.microsoftonline.com/{tenant}/v2.0. */
+const ENTRA_V1_ISSUER = /^https:\/\/sts\.windows\.net\/[^/]+\/$/
+
+/** Which issuer was expected and which one came, and the fix when it is a known slip. */
+function issuerMismatch(expected: string, variable: string, payload: JWTPayload): string {
+  const iss: unknown = payload.iss
+  const setting = `${variable} is ${JSON.stringify(expected)}`
+  if (iss === undefined) return `The token has no "iss" claim; ${setting}.`
+  if (typeof iss !== 'string') return `The token's "iss" claim is not a string; ${setting}.`
+  const what = `The token was issued by another issuer, ${quoteClaim(iss)}, but ${setting}`
+  if (expected === `${iss}/`) {
+    return (
+      `${what}: ${variable} ends with '/' but the token's iss does not; ` +
+      `remove the trailing slash from ${variable}.`
+    )
+  }
+  if (iss === `${expected}/`) {
+    return (
+      `${what}: the token's iss ends with '/' but ${variable} does not; ` +
+      `add the trailing slash to ${variable}.`
+    )
+  }
+  if (ENTRA_V1_ISSUER.test(iss)) {
+    return (
+      `${what}: it is an Entra ID v1.0 access token; have Entra issue v2.0 tokens for your API ` +
+      '(api.requestedAccessTokenVersion = 2 on its app registration).'
+    )
+  }
+  return `${what}; the two must be equal, character for character.`
+}
+
+/** Which audience was expected and which came; at most three of a list are quoted. */
+function audienceMismatch(expected: string, variable: string, payload: JWTPayload): string {
+  const aud: unknown = payload.aud
+  const setting = `${variable} is ${JSON.stringify(expected)}`
+  if (aud === undefined) return `The token has no "aud" claim; ${setting}.`
+  const list: unknown[] = Array.isArray(aud) ? aud : [aud]
+  if (list.length === 0 || !list.every((item) => typeof item === 'string'))
+    return `The token's "aud" claim is not a string or a list of strings; ${setting}.`
+  const strings = list as string[]
+  const quoted = strings.slice(0, 3).map(quoteClaim).join(', ') + (strings.length > 3 ? ', …' : '')
+  const what = `The token is meant for another audience, ${quoted}, but ${setting}`
+  // Entra v2.0 access tokens carry the API's application (client) id, not its Application ID URI.
+  if (strings.length === 1 && expected === `api://${strings[0]}`)
+    return `${what}: Entra v2.0 access tokens name the API's application id; set ${variable} to ${quoted}.`
+  return `${what}.`
+}
+
+interface Expectations {
+  issuer: string
+  audience: string
+  variables: { issuer: string; audience: string }
+}
+
+/** Maps jose's failures to public messages that say what was wrong with the token, never the token. */
+function describe(error: unknown, rules: Expectations): string {
   if (error instanceof errors.JWTExpired) return 'The token has expired.'
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'The token is not valid yet (nbf is in the future).'
-    if (error.claim === 'iss') return 'The token was issued by another issuer.'
-    if (error.claim === 'aud') return 'The token is meant for another audience.'
+    if (error.claim === 'iss')
+      return issuerMismatch(rules.issuer, rules.variables.issuer, error.payload)
+    if (error.claim === 'aud')
+      return audienceMismatch(rules.audience, rules.variables.audience, error.payload)
     return `The token's "${error.claim}" claim is not acceptable.`
   }
   if (error instanceof errors.JOSEAlgNotAllowed)
@@ -109,6 +187,11 @@ async function verifyWithAnyKey(
 
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const { now } = options
+  const expectations: Expectations = {
+    issuer: options.issuer,
+    audience: options.audience,
+    variables: options.variables ?? { issuer: 'AUTH_ISSUER', audience: 'AUTH_AUDIENCE' },
+  }
   let keys: { set: RemoteKeySet; jwksUrl: string; discoveredAtMs?: number } | undefined
   let discoveryFailure: { detail: string; retryAtMs: number } | undefined
 
@@ -189,7 +272,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
             cause: error,
           })
         }
-        throw unauthenticated(describe(error))
+        const detail = describe(error, expectations)
+        if (
+          error instanceof errors.JWTClaimValidationFailed &&
+          (error.claim === 'iss' || error.claim === 'aud')
+        ) {
+          // The signature held, so this is most often AUTH_ISSUER or AUTH_AUDIENCE set slightly off.
+          options.log?.('caller_token_rejected', { claim: error.claim, detail })
+        }
+        throw unauthenticated(detail)
       }
       const user = payload[options.userClaim]
       if (typeof user !== 'string' || user === '') {

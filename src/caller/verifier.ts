@@ -73,7 +73,17 @@ export async function createCallerVerifier(
       deps.log('jwks_seed_failed', { error: error instanceof Error ? error.name : typeof error })
     }
   }
-  const verifier = createJwtVerifier({ ...auth, fetch: deps.fetch, now: deps.now, seed })
+  const verifier = createJwtVerifier({
+    ...auth,
+    fetch: deps.fetch,
+    now: deps.now,
+    seed,
+    variables:
+      auth.mode === 'cloudflare-access'
+        ? { issuer: 'CF_ACCESS_TEAM_DOMAIN', audience: 'CF_ACCESS_AUD' }
+        : { issuer: 'AUTH_ISSUER', audience: 'AUTH_AUDIENCE' },
+    log: deps.log,
+  })
 
   let persistedAtMs = seed?.fetchedAtMs
   return {

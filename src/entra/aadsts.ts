@@ -2,7 +2,11 @@
 import { NegotiatorError, type ErrorCode, type UpstreamDetail } from '../errors'
 import { MAX_RETRY_AFTER_MS } from '../lib/retry-after'
 
-/** The error body Entra sends (SPEC §2). Every field is optional: proxies send other bodies. */
+/**
+ * The error body Entra sends: RFC 6749 §5.2 plus `error_codes`, `trace_id` and `correlation_id`
+ * (https://learn.microsoft.com/entra/identity-platform/reference-error-codes). Every field is
+ * optional: proxies send other bodies.
+ */
 export interface EntraErrorBody {
   error?: unknown
   error_description?: unknown
@@ -16,7 +20,10 @@ interface Advice {
   detail: string
 }
 
-/** Known AADSTS numbers and what to do about each (SPEC §2 table). */
+/**
+ * Known AADSTS numbers and what to do about each (Microsoft Entra authentication and authorization
+ * error codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+ */
 const ADVICE: Record<number, Advice> = {
   7000215: {
     code: 'entra_credentials_rejected',

@@ -1,4 +1,5 @@
-// Signs the client assertion JWT that proves possession of the app's certificate (SPEC §2).
+// Signs the client assertion JWT that proves possession of the app's certificate
+// (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
 import { SignJWT } from 'jose'
 
 export interface ClientAssertionOptions {

@@ -1,4 +1,5 @@
-// The OAuth 2.0 client-credentials request to Entra ID over fetch, with retries (SPEC §2).
+// The OAuth 2.0 client-credentials request to Entra ID over fetch, with retries
+// (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
 import { NegotiatorError } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
 import type { RetryOptions, UpstreamRequest } from '../lib/retry'
@@ -9,7 +10,7 @@ import type { PreparedCredential } from './credential'
 
 /** An app-only access token and the points in its life that the cache acts on. */
 export interface EntraToken {
-  /** Opaque to us (SPEC §2): never decoded, never logged. */
+  /** Opaque to us, as an access token is for its resource to read: never decoded, never logged. */
   accessToken: string
   obtainedAtMs: number
   expiresAtMs: number
@@ -33,7 +34,7 @@ export interface TokenRequestDeps {
   onRetry?: RetryOptions['onRetry']
 }
 
-/** MSAL treats a token as stale 5 minutes before expiry (SPEC §2). */
+/** MSAL treats a token as stale 5 minutes before expiry. */
 const STALE_MARGIN_MS = 5 * 60_000
 
 /** Works out the refresh and stale points from Entra's own numbers, never from a constant lifetime. */

@@ -12,6 +12,15 @@ export type CredentialConfig =
       certificateDer: Uint8Array
     }
 
+/** What the credential variables hold: said when one holds a placeholder, never quoting it. */
+export const CREDENTIAL_VARIABLE_MEANINGS = {
+  AZURE_CLIENT_SECRET:
+    "the client secret's Value (not its Secret ID) from the app registration's " +
+    'Certificates & secrets page',
+  AZURE_CLIENT_CERTIFICATE:
+    'a PEM with the PKCS#8 private key and the certificate (cat key.pkcs8.pem cert.pem)',
+} as const
+
 export function parseCredential(
   secret: string | undefined,
   certificate: string | undefined,

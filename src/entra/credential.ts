@@ -8,7 +8,7 @@ export type PreparedCredential =
   | {
       kind: 'certificate'
       privateKey: CryptoKey
-      /** base64url SHA-256 of the certificate DER: the `x5t#S256` header (SPEC §2). */
+      /** base64url SHA-256 of the certificate DER: the `x5t#S256` header (RFC 7515 §4.1.8). */
       x5tS256: string
       fingerprint: string
       keyMaterial: Uint8Array
@@ -29,7 +29,8 @@ export async function prepareCredential(credential: CredentialConfig): Promise<P
       keyMaterial,
     }
   }
-  // PS256 is Entra's current assertion algorithm; RS256 is the legacy form (SPEC §2).
+  // PS256 is Entra's current assertion algorithm; RS256 is the legacy form (Microsoft identity
+  // platform, certificate credentials: https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
   const privateKey = await importPKCS8(credential.privateKeyPem, 'PS256')
   const x5tS256 = encodeBase64Url(await sha256(credential.certificateDer))
   return {

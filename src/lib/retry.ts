@@ -1,4 +1,4 @@
-// Sends one upstream request with the Azure SDK's retry rules (SPEC §2), never past a deadline.
+// Sends one upstream request with the Azure SDK's retry rules, never past a deadline.
 import type { Now, Sleep } from './clock'
 import { retryAfterMs } from './retry-after'
 

@@ -6,7 +6,7 @@ import { NegotiatorError } from '../errors'
 import { isWellFormed } from '../lib/unicode'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
 
-/** Parameters a caller may never set: identity and rights come from server-side policy (SPEC §5). */
+/** Parameters a caller may never set: identity and rights come from server-side policy (POLICY). */
 const NOT_ALLOWED = ['userid', 'user', 'id', 'role', 'roles']
 const MAX_BODY_BYTES = 4096
 

@@ -1,10 +1,10 @@
-// Client access URLs, built exactly as @azure/web-pubsub's getClientAccessToken builds them (SPEC §5).
+// Client access URLs, built exactly as @azure/web-pubsub's getClientAccessToken builds them.
 
 export type ClientProtocol = 'default' | 'mqtt' | 'socketio'
 
 export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = ['default', 'mqtt', 'socketio']
 
-/** The `clientType` query value for :generateToken; the JS SDK sends these lower-case forms (SPEC §4). */
+/** The `clientType` query value for :generateToken; @azure/web-pubsub sends these lower-case forms. */
 export function clientTypeFor(protocol: ClientProtocol): string | undefined {
   return protocol === 'default' ? undefined : protocol
 }

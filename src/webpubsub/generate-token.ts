@@ -1,4 +1,5 @@
-// The Auth API call: POST {endpoint}/api/hubs/{hub}/:generateToken with an Entra bearer (SPEC §4).
+// The Auth API call: POST {endpoint}/api/hubs/{hub}/:generateToken with an Entra bearer.
+// https://learn.microsoft.com/azure/azure-web-pubsub/reference-rest-api-data-plane
 import { NegotiatorError, type UpstreamDetail } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
 import type { RetryOptions } from '../lib/retry'

@@ -153,6 +153,45 @@ describe('caller/grant', () => {
     })
   })
 
+  describe('what the messages name', () => {
+    const lifetimes = hubPolicy({ ttlMinutes: { default: 60, min: 5, max: 120 } })
+
+    it("names the caller's minutesToExpire, not the policy's ttlMinutes, for any lifetime out of range (property)", () => {
+      const outside = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 121, max: 9999 }))
+      fc.assert(
+        fc.property(outside, (minutes) => {
+          const error = refusal(() =>
+            decide(lifetimes, user('alice'), { groups: [], ttlMinutes: minutes }),
+          )
+          expect(error).toMatchObject({
+            code: 'parameter_invalid',
+            detail: '"minutesToExpire" must be from 5 to 120 on this hub.',
+          })
+        }),
+      )
+      expect(decide(lifetimes, user('alice'), { groups: [], ttlMinutes: 5 }).minutesToExpire).toBe(
+        5,
+      )
+    })
+
+    it("names a missing claim as the token has it and as the policy's template", () => {
+      const team = hubPolicy({ groups: ['team.{claims.team}'] })
+      expect(refusal(() => decide(team, user('alice'), { groups: [] }))).toMatchObject({
+        code: 'caller_claims_unusable',
+        detail:
+          'The policy\'s {claims.team} needs the token\'s "team" claim as a string, and the ' +
+          'verified token has none.',
+      })
+      expect(
+        refusal(() => decide(team, user('alice', { team: '\ud800' }), { groups: [] })),
+      ).toMatchObject({
+        detail:
+          'The token\'s "team" claim is not well-formed Unicode; the policy\'s {claims.team} ' +
+          'cannot use it.',
+      })
+    })
+  })
+
   describe('claims that are not well-formed Unicode', () => {
     const teams = hubPolicy({
       groups: ['team.{claims.team}'],

@@ -1,10 +1,28 @@
 // Unit tests of caller/jwt: OpenID Connect discovery, key choice and the user claim, on a fake issuer.
+import fc from 'fast-check'
+import { SignJWT, type JWTPayload } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createJwtVerifier, DISCOVERY_RETRY_MS } from '../../src/caller/jwt'
-import { createFakeIssuer, ISSUER, signingKey, tokenRules, type FakeIssuer } from './fake-issuer'
+import {
+  AUDIENCE,
+  createFakeIssuer,
+  ISSUER,
+  signingKey,
+  tokenRules,
+  type FakeIssuer,
+  type SigningKey,
+} from './fake-issuer'
 
 const verifierFor = (issuer: FakeIssuer, jwksUrl?: string) =>
   createJwtVerifier({ ...tokenRules(jwksUrl), fetch: issuer.fetch, now: issuer.now })
+
+/** A token the fake issuer's key signs with any `iss` and `aud` (undefined: left out). */
+function signWith(issuer: FakeIssuer, key: SigningKey, claims: { iss?: unknown; aud?: unknown }) {
+  const seconds = Math.floor(issuer.nowMs / 1000)
+  // Any JSON as iss or aud: what a token's author may write, not what JWTPayload types.
+  const payload = { sub: 'alice', iat: seconds, exp: seconds + 600, ...claims } as JWTPayload
+  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key.privateKey)
+}
 
 async function failure(promise: Promise<unknown>): Promise<Record<string, unknown>> {
   const error = await promise.then(
@@ -177,6 +195,130 @@ describe('caller/jwt', () => {
       const error = await failure(verifierFor(issuer).verify(token))
       expect(error).toMatchObject({ code: 'caller_unauthenticated' })
       expect(error.detail).toBe('The token has expired.')
+    })
+  })
+
+  describe('a token for another issuer or audience', () => {
+    /** A verifier expecting `expected` as AUTH_ISSUER (keys at a fixed URL: no discovery). */
+    async function mismatch(
+      claims: { iss?: unknown; aud?: unknown },
+      expected: { issuer?: string; audience?: string } = {},
+    ) {
+      const issuer = createFakeIssuer()
+      const key = await signingKey('k1')
+      issuer.keys = [key.jwk]
+      const logs: { event: string; fields: Record<string, unknown> }[] = []
+      const verifier = createJwtVerifier({
+        ...tokenRules(issuer.jwksUrl),
+        ...expected,
+        fetch: issuer.fetch,
+        now: issuer.now,
+        log: (event, fields) => logs.push({ event, fields }),
+      })
+      const token = await signWith(issuer, key, { iss: ISSUER, aud: AUDIENCE, ...claims })
+      const error = await failure(verifier.verify(token))
+      expect(error).toMatchObject({ code: 'caller_unauthenticated' })
+      return { detail: String(error.detail), error, logs, token }
+    }
+
+    it("says that AUTH_ISSUER ends with a slash the token's iss does not have", async () => {
+      const { detail, error, logs } = await mismatch({}, { issuer: `${ISSUER}/` })
+      expect(detail).toBe(
+        `The token was issued by another issuer, "${ISSUER}", but AUTH_ISSUER is "${ISSUER}/": AUTH_ISSUER ends ` +
+          "with '/' but the token's iss does not; remove the trailing slash from AUTH_ISSUER.",
+      )
+      // The same words in the RFC 6750 challenge, without the quotes it cannot hold.
+      const challenge = (error.headers as Record<string, string>)['www-authenticate']
+      expect(challenge).toContain("AUTH_ISSUER ends with '/' but the token's iss does not")
+      expect(logs).toEqual([{ event: 'caller_token_rejected', fields: { claim: 'iss', detail } }])
+    })
+
+    it("says that the token's iss ends with a slash AUTH_ISSUER does not have", async () => {
+      const { detail } = await mismatch({ iss: `${ISSUER}/` })
+      expect(detail).toBe(
+        `The token was issued by another issuer, "${ISSUER}/", but AUTH_ISSUER is "${ISSUER}": the token's iss ` +
+          "ends with '/' but AUTH_ISSUER does not; add the trailing slash to AUTH_ISSUER.",
+      )
+    })
+
+    it('recognises an Entra ID v1.0 access token', async () => {
+      const tenant = '11111111-1111-4111-8111-111111111111'
+      const { detail } = await mismatch(
+        { iss: `https://sts.windows.net/${tenant}/` },
+        { issuer: `https://login.microsoftonline.com/${tenant}/v2.0` },
+      )
+      expect(detail).toContain(
+        `The token was issued by another issuer, "https://sts.windows.net/${tenant}/"`,
+      )
+      expect(detail).toContain('it is an Entra ID v1.0 access token')
+      expect(detail).toContain('api.requestedAccessTokenVersion = 2')
+    })
+
+    it('names both issuers when they differ otherwise, and a missing or odd iss', async () => {
+      expect((await mismatch({ iss: 'https://evil.example.com' })).detail).toBe(
+        `The token was issued by another issuer, "https://evil.example.com", but AUTH_ISSUER is "${ISSUER}"; ` +
+          'the two must be equal, character for character.',
+      )
+      expect((await mismatch({ iss: undefined })).detail).toBe(
+        `The token has no "iss" claim; AUTH_ISSUER is "${ISSUER}".`,
+      )
+      expect((await mismatch({ iss: { nested: 'x' } })).detail).toBe(
+        `The token's "iss" claim is not a string; AUTH_ISSUER is "${ISSUER}".`,
+      )
+    })
+
+    it('names both audiences, and the application id Entra v2.0 tokens carry', async () => {
+      const { detail, logs } = await mismatch({ aud: ['one', 'two', 'three', 'four'] })
+      expect(detail).toBe(
+        `The token is meant for another audience, "one", "two", "three", …, but AUTH_AUDIENCE is "${AUDIENCE}".`,
+      )
+      expect(logs).toEqual([{ event: 'caller_token_rejected', fields: { claim: 'aud', detail } }])
+      const appId = '22222222-2222-4222-8222-222222222222'
+      expect((await mismatch({ aud: appId }, { audience: `api://${appId}` })).detail).toBe(
+        `The token is meant for another audience, "${appId}", but AUTH_AUDIENCE is "api://${appId}": Entra v2.0 ` +
+          `access tokens name the API's application id; set AUTH_AUDIENCE to "${appId}".`,
+      )
+    })
+
+    it('quotes any iss at most 100 characters long, printable, and never the token (property)', async () => {
+      const issuer = createFakeIssuer()
+      const key = await signingKey('k1')
+      issuer.keys = [key.jwk]
+      const verifier = createJwtVerifier({
+        ...tokenRules(issuer.jwksUrl),
+        fetch: issuer.fetch,
+        now: issuer.now,
+      })
+      const iss = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.string({ unit: 'grapheme', maxLength: 150 }),
+        fc.constantFrom('\u202eevil', 'a\u0000b\r\nc', '\ud800x', 'x'.repeat(5000)),
+      )
+      await fc.assert(
+        fc.asyncProperty(iss, async (value) => {
+          fc.pre(value !== ISSUER)
+          const token = await signWith(issuer, key, { iss: value, aud: AUDIENCE })
+          const error = await failure(verifier.verify(token))
+          expect(error).toMatchObject({ code: 'caller_unauthenticated' })
+          const detail = String(error.detail)
+          const quoted =
+            /^The token was issued by another issuer, (".*"), but AUTH_ISSUER is /su.exec(
+              detail,
+            )?.[1]
+          expect(quoted, detail).toBeDefined()
+          const shown = JSON.parse(quoted!) as string
+          expect(Array.from(shown).length).toBeLessThanOrEqual(101)
+          expect(shown).not.toMatch(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u)
+          expect(detail).not.toContain(token)
+          // A header value the runtime accepts, in RFC 6750's error_description alphabet.
+          const headers = new Headers(error.headers as Record<string, string>)
+          const description = /error_description="([^"]*)"$/.exec(
+            headers.get('www-authenticate') ?? '',
+          )?.[1]
+          expect(description).toMatch(/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/)
+        }),
+        { numRuns: 200 },
+      )
     })
   })
 

@@ -9,7 +9,14 @@ import {
   type CallerVerifier,
 } from '../../src/caller/verifier'
 import { KvDouble } from '../support/kv-double'
-import { createFakeIssuer, ISSUER, signingKey, tokenRules, type FakeIssuer } from './fake-issuer'
+import {
+  AUDIENCE,
+  createFakeIssuer,
+  ISSUER,
+  signingKey,
+  tokenRules,
+  type FakeIssuer,
+} from './fake-issuer'
 
 const aesKey = () =>
   crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
@@ -177,6 +184,43 @@ describe('caller/verifier', () => {
     t.issuer.advance(3_600_000)
     expect(await t.verify(await t.isolate(), await t.issuer.sign(signer))).toBe('alice')
     expect(t.issuer.calls.discovery).toBe(2)
+  })
+
+  it('names the cloudflare-access variables when a token is for another team or application, and logs it', async () => {
+    const issuer = createFakeIssuer()
+    const signer = await signingKey('k1')
+    issuer.keys = [signer.jwk]
+    const team = 'https://contoso.cloudflareaccess.com'
+    const logs: unknown[] = []
+    const accessMode = (settings: { issuer: string; audience: string }): AuthConfig => ({
+      ...tokenRules(issuer.jwksUrl),
+      ...settings,
+      mode: 'cloudflare-access',
+      teamDomain: settings.issuer,
+    })
+    const verify = async (auth: AuthConfig) => {
+      const caller = await createCallerVerifier(auth, {
+        fetch: issuer.fetch,
+        now: issuer.now,
+        kv: undefined,
+        log: (event, fields) => logs.push({ event, ...fields }),
+      })
+      return refusal(caller!.verifier.verify(await issuer.sign(signer)))
+    }
+    const otherTeam = await verify(accessMode({ issuer: team, audience: AUDIENCE }))
+    expect(otherTeam).toMatchObject({
+      code: 'caller_unauthenticated',
+      detail: `The token was issued by another issuer, "${ISSUER}", but CF_ACCESS_TEAM_DOMAIN is "${team}"; the two must be equal, character for character.`,
+    })
+    const otherApp = await verify(accessMode({ issuer: ISSUER, audience: 'aud-tag' }))
+    expect(otherApp).toMatchObject({
+      code: 'caller_unauthenticated',
+      detail: `The token is meant for another audience, "${AUDIENCE}", but CF_ACCESS_AUD is "aud-tag".`,
+    })
+    expect(logs).toEqual([
+      { event: 'caller_token_rejected', claim: 'iss', detail: otherTeam?.detail },
+      { event: 'caller_token_rejected', claim: 'aud', detail: otherApp?.detail },
+    ])
   })
 
   it('does not seed keys fetched from another JWKS URL than the configured one', async () => {

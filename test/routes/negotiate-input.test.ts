@@ -81,6 +81,21 @@ describe('routes/negotiate group limits', () => {
   })
 })
 
+describe('routes/negotiate minutesToExpire', () => {
+  it('names minutesToExpire, the parameter the caller sent, when it is out of range', async () => {
+    const h = await harness({
+      POLICY: { hubs: { chat: { ttlMinutes: { default: 60, min: 5, max: 120 } } } },
+    })
+    const response = await h.request('/negotiate?minutesToExpire=999')
+    expect(response.status).toBe(400)
+    expect(await problemOf(response)).toMatchObject({
+      code: 'parameter_invalid',
+      detail: '"minutesToExpire" must be from 5 to 120 on this hub.',
+    })
+    await expectNoUpstreamCall()
+  })
+})
+
 describe('routes/negotiate encodings', () => {
   it.each([
     ['a truncated escape in a group', '/negotiate?group=%E0%A4%A'],

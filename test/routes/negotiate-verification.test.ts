@@ -61,6 +61,67 @@ describe('caller verification at run time (AUTH_MODE=jwt)', () => {
     expect((await h.request('/negotiate', bearer(await sign(true)))).status).toBe(200)
   })
 
+  it('says which issuer came when AUTH_ISSUER has a trailing slash the tokens lack, in the problem and the log', async () => {
+    const fake = createFakeIssuer()
+    const key = await signingKey('own-key')
+    fake.keys.push(key.jwk)
+    const h = await createHarness({
+      fetch: routeIssuer(ISSUER, fake.fetch),
+      vars: {
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: `${ISSUER}/`,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_JWKS_URL: fake.jwksUrl,
+      },
+    })
+    const token = await fake.sign(key)
+    const detail =
+      `The token was issued by another issuer, "${ISSUER}", but AUTH_ISSUER is "${ISSUER}/": AUTH_ISSUER ends ` +
+      "with '/' but the token's iss does not; remove the trailing slash from AUTH_ISSUER."
+    const response = await h.request('/negotiate', bearer(token))
+    expect(response.headers.get('www-authenticate')).toContain(
+      "AUTH_ISSUER ends with '/' but the token's iss does not",
+    )
+    await expectProblem(response, { status: 401, code: 'caller_unauthenticated', detail })
+    const warnings = h.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'caller_token_rejected')
+    expect(warnings).toEqual([expect.objectContaining({ level: 'warn', claim: 'iss', detail })])
+    expect(h.logs.join('\n')).not.toContain(token)
+  })
+
+  it('quotes a foreign iss cut short and printable, and still answers 401 when it is not ASCII', async () => {
+    const fake = createFakeIssuer()
+    const key = await signingKey('own-key')
+    fake.keys.push(key.jwk)
+    const h = await createHarness({
+      fetch: routeIssuer(ISSUER, fake.fetch),
+      vars: {
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+        AUTH_JWKS_URL: fake.jwksUrl,
+      },
+    })
+    const iss = `https://idp.example.com/\u202e€\r\n${'x'.repeat(500)}`
+    const token = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'own-key' })
+      .setIssuer(iss)
+      .setAudience(AUDIENCE)
+      .setExpirationTime(Math.floor(h.now() / 1000) + 600)
+      .sign(key.privateKey)
+    const response = await h.request('/negotiate', bearer(token))
+    expect(response.headers.get('www-authenticate')).toMatch(/^[\x20-\x7e]+$/)
+    await expectProblem(response, {
+      status: 401,
+      code: 'caller_unauthenticated',
+      detail:
+        // 100 characters: 24 of the URL, 4 for the override, €, CR and LF, then 72 of the x's.
+        `The token was issued by another issuer, "https://idp.example.com/?€??${'x'.repeat(72)}…", but ` +
+        `AUTH_ISSUER is "${ISSUER}"; the two must be equal, character for character.`,
+    })
+  })
+
   it('enforces AUTH_ALGORITHMS: an RS256 token the issuer signs is refused when only ES256 is listed', async () => {
     const h = await createHarness({
       vars: {
