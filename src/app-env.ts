@@ -1,5 +1,4 @@
 // The Hono context types shared by app.ts and the routes, kept apart so neither imports the other.
-import type { RequestIdVariables } from 'hono/request-id'
 import type { ClientTokenCache } from './cache/client-token-cache'
 import type { RateLimiter } from './caller/rate-limit'
 import type { CallerVerifier } from './caller/verifier'
@@ -34,7 +33,9 @@ export type RuntimeState = { ok: true; runtime: Runtime } | { ok: false; problem
 
 export type AppEnv = {
   Bindings: Record<string, unknown>
-  Variables: RequestIdVariables & {
+  Variables: {
+    /** The caller's X-Request-Id when plausible, else a random UUID; in logs and problem bodies. */
+    requestId: string
     runtime: RuntimeState
     log: Logger
     waitUntil: (promise: Promise<unknown>) => void

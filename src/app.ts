@@ -1,6 +1,5 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
 import { Hono } from './http/hono'
-import { requestId } from 'hono/request-id'
 import type { AppEnv, RuntimeState } from './app-env'
 import { createClientTokenMemory } from './cache/client-token-cache'
 import type { CacheStorageLike } from './cache/client-token-store'
@@ -50,6 +49,9 @@ export interface AppOptions {
    */
   routes?: readonly Hono<AppEnv>[]
 }
+
+/** A request id a caller may choose: word characters, `-` and `=` (as Hono's requestId middleware). */
+const REQUEST_ID = /^[\w\-=]+$/
 
 /** What a runtime is built from: the variables, and the bindings it holds on to. */
 const RUNTIME_VARIABLES: readonly string[] = [...CONFIG_VARIABLES, 'TOKEN_CACHE', 'RATE_LIMITER']
@@ -192,12 +194,18 @@ export function createApp(options: AppOptions = {}) {
   }
 
   const app = new Hono<AppEnv>()
-  app.use(requestId())
-  // One middleware for what every request needs: its runtime, its logger, and on the way out the
-  // Server-Timing, Timing-Allow-Origin and CORS headers, set on the finished response.
+  // One middleware for what every request needs: its id, its runtime, its logger, and on the way
+  // out the X-Request-Id, Server-Timing, Timing-Allow-Origin and CORS headers, set on the
+  // finished response.
   app.use(async (c, next) => {
     const startMs = performance.now()
-    const id = c.get('requestId')
+    // The caller's own X-Request-Id when it is a plausible one, for correlation; else a new one.
+    const incoming = c.req.header('x-request-id')
+    const id =
+      incoming !== undefined && incoming.length <= 255 && REQUEST_ID.test(incoming)
+        ? incoming
+        : crypto.randomUUID()
+    c.set('requestId', id)
     c.set('waitUntil', (promise) => c.executionCtx.waitUntil(promise))
     const pending = runtimeFor(c.env)
     const state = pending instanceof Promise ? await pending : pending
@@ -216,6 +224,7 @@ export function createApp(options: AppOptions = {}) {
     c.set('timings', timings)
     await next()
     const headers = c.res.headers
+    headers.set('x-request-id', id)
     headers.append('server-timing', serverTimingHeader(timings, performance.now() - startMs))
     // Browsers on allowed origins may read the timings.
     const timingOrigin = state.ok ? allowedOrigin(cors, origin) : undefined

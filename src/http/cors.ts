@@ -25,8 +25,8 @@ export function allowedOrigin(
 
 /**
  * Adds the CORS headers of an actual (non-preflight) response: the allowed origin echoed (never
- * '*' with credentials), or nothing for any other origin. The answer depends on Origin unless
- * every origin is allowed, so caches are told (Vary).
+ * '*' with credentials), or nothing for any other origin. With an allow-list the answer depends
+ * on Origin, so caches are told (Vary).
  */
 export function addCorsHeaders(
   headers: Headers,
@@ -39,7 +39,9 @@ export function addCorsHeaders(
     if (settings.corsCredentials) headers.set('access-control-allow-credentials', 'true')
     headers.set('access-control-expose-headers', EXPOSED)
   }
-  if (settings.corsOrigins !== '*') headers.append('vary', 'Origin')
+  // Only an allow-list makes the answer depend on Origin: with none, or '*', it never does.
+  if (settings.corsOrigins !== '*' && settings.corsOrigins.length > 0)
+    headers.append('vary', 'Origin')
 }
 
 /** The answer to a preflight (OPTIONS): 204, and the grants only for an allowed origin. */
