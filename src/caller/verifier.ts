@@ -5,6 +5,7 @@ import type { Now } from '../lib/clock'
 import type { AuthConfig, TokenRules } from './auth-config'
 import { isSecureUrl } from './discovery'
 import { createJwtVerifier, type JwtVerifier, type StoredKeys } from './jwt'
+import { withVerifiedTokenCache } from './verified-tokens'
 
 /**
  * KV key of the cached keys: `jwks:v2:<base64url(SHA-256(jwks URL or issuer))>`. A JWKS is public
@@ -73,7 +74,7 @@ export async function createCallerVerifier(
       deps.log('jwks_seed_failed', { error: error instanceof Error ? error.name : typeof error })
     }
   }
-  const verifier = createJwtVerifier({
+  const keyed = createJwtVerifier({
     ...auth,
     fetch: deps.fetch,
     now: deps.now,
@@ -84,6 +85,7 @@ export async function createCallerVerifier(
         : { issuer: 'AUTH_ISSUER', audience: 'AUTH_AUDIENCE' },
     log: deps.log,
   })
+  const verifier = withVerifiedTokenCache(keyed, { now: deps.now })
 
   let persistedAtMs = seed?.fetchedAtMs
   return {
