@@ -10,9 +10,12 @@
 import { parseArgs } from 'node:util'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import WebSocket from 'ws'
 import { startEmulator } from '../emulator/index'
 import { startNegotiator, type RunningNegotiator } from '../test/support/negotiator-process'
+import { connectInspector } from './inspector'
+import { azureVars, HUB, ROLES } from './workers'
+
+const ANSWER_TIMEOUT_MS = 30_000
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({
@@ -27,19 +30,8 @@ const SEGMENT_MS = Number(values.seconds) * 1000
 const ROUNDS = Number(values.rounds)
 const CONCURRENCY = Number(values.concurrency)
 const TOP = Number(values.top)
-const HUB = 'chat'
-const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
-
 const emulator = await startEmulator({ quiet: true })
-const { demo } = emulator
-const app = demo.apps.ownerSecret
-const azure = {
-  AZURE_TENANT_ID: demo.tenantId,
-  AZURE_CLIENT_ID: app.clientId,
-  AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-  AZURE_AUTHORITY_HOST: demo.authorityHost,
-  WEBPUBSUB_ENDPOINT: demo.endpoint,
-}
+const azure = azureVars(emulator.demo)
 const workDirectory = join(ROOT, '.wrangler', 'profile')
 const servers: Record<'ours' | 'naive', RunningNegotiator> = {
   ours: await startNegotiator({
@@ -79,53 +71,18 @@ async function segment(url: string, ms: number): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 
-interface Cdp {
-  send(method: string, params?: object): Promise<Record<string, unknown>>
-  close(): void
-}
-
-async function connect(inspectorUrl: string): Promise<Cdp> {
-  const base = new URL(inspectorUrl)
-  const targets = (await (await fetch(`http://${base.host}/json`)).json()) as {
-    id: string
-    webSocketDebuggerUrl: string
-  }[]
-  const target = targets.find((t) => t.id.startsWith('core:user:'))
-  if (target === undefined) throw new Error('no user Worker target')
-  const socket = new WebSocket(target.webSocketDebuggerUrl)
-  await new Promise<void>((ok, fail) => {
-    socket.once('open', () => ok())
-    socket.once('error', fail)
-  })
-  let nextId = 0
-  const pending = new Map<number, (result: Record<string, unknown>) => void>()
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> }
-    if (message.id !== undefined) pending.get(message.id)?.(message.result ?? {})
-  })
-  return {
-    send: (method, params = {}) =>
-      new Promise((ok) => {
-        const id = (nextId += 1)
-        pending.set(id, ok)
-        socket.send(JSON.stringify({ id, method, params }))
-      }),
-    close: () => socket.close(),
-  }
-}
-
 interface ProfileNode {
   id: number
   callFrame: { functionName: string; url: string; lineNumber: number }
 }
 
 async function profile(name: 'ours' | 'naive'): Promise<void> {
-  const cdp = await connect(servers[name].inspectorUrl ?? '')
-  await cdp.send('Profiler.enable')
-  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
-  await cdp.send('Profiler.start')
+  const cdp = await connectInspector(servers[name].inspectorUrl ?? '')
+  await cdp.send('Profiler.enable', {}, ANSWER_TIMEOUT_MS)
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 }, ANSWER_TIMEOUT_MS)
+  await cdp.send('Profiler.start', {}, ANSWER_TIMEOUT_MS)
   const rps = await segment(servers[name].url, SEGMENT_MS)
-  const { profile } = (await cdp.send('Profiler.stop')) as {
+  const { profile } = (await cdp.send('Profiler.stop', {}, ANSWER_TIMEOUT_MS)) as {
     profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
   }
   cdp.close()

@@ -3,11 +3,24 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
 import { startNegotiator, type NegotiatorOptions } from '../test/support/negotiator-process'
+import type { DemoCredentials } from '../emulator/index'
 import type { EmulatorReady } from './emulator-process'
 import { childPids } from './proc'
 import type { Resources } from './resources'
 
 export const HUB = 'chat'
+
+/** The Azure variables of every negotiating Worker: the emulator's Owner app with a secret. */
+export function azureVars(demo: DemoCredentials): Record<string, string> {
+  const app = demo.apps.ownerSecret
+  return {
+    AZURE_TENANT_ID: demo.tenantId,
+    AZURE_CLIENT_ID: app.clientId,
+    AZURE_CLIENT_SECRET: app.clientSecret ?? '',
+    AZURE_AUTHORITY_HOST: demo.authorityHost,
+    WEBPUBSUB_ENDPOINT: demo.endpoint,
+  }
+}
 /** The same rights for everyone: our policy grants them, the naive Worker and the SDK ask for them. */
 export const ROLES = ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*']
 const POLICY = { hubs: { [HUB]: { roles: ROLES, groups: [] } } }
@@ -41,14 +54,7 @@ export function workerStarters(
   emulator: EmulatorReady,
 ): WorkerStarters {
   const { demo, caCertPem } = emulator
-  const app = demo.apps.ownerSecret
-  const azure = {
-    AZURE_TENANT_ID: demo.tenantId,
-    AZURE_CLIENT_ID: app.clientId,
-    AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-    AZURE_AUTHORITY_HOST: demo.authorityHost,
-    WEBPUBSUB_ENDPOINT: demo.endpoint,
-  }
+  const azure = azureVars(demo)
   // Each workerd's pid is found as the one new child since the start began: one start at a time.
   let queue: Promise<unknown> = Promise.resolve()
   const oneAtATime = <T>(start: () => Promise<T>): Promise<T> => {
