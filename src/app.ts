@@ -30,6 +30,7 @@ import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger } from './lib/log'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
+import { openapiRoutes } from './routes/openapi'
 import { createClientTokenReuse } from './webpubsub/client-token-reuse'
 import { createAuthApiProbe } from './webpubsub/readiness-probe'
 
@@ -233,12 +234,14 @@ export function createApp(options: AppOptions = {}) {
     return undefined
   })
   app.route('/', healthRoutes)
+  app.route('/', openapiRoutes)
   app.route('/', negotiateRoutes)
   for (const routes of options.routes ?? []) app.route('/', routes)
   app.notFound((c) =>
     problemResponse(
       new NegotiatorError('not_found', {
-        detail: 'Nothing here; the negotiator serves /negotiate, /healthz and /readyz.',
+        detail:
+          'Nothing here; the negotiator serves /negotiate, /healthz, /readyz and /openapi.json.',
       }),
       c.get('requestId'),
       { headers: { 'x-request-id': c.get('requestId') } },
