@@ -1,104 +1,21 @@
-// The demo page's browser code: negotiate, connect with the official client, chat in a room.
-import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
-import { disconnectedStatus } from './status'
+// The demo page's browser code: negotiate via client/, connect with the official client, chat.
+import { WebPubSubClient } from '@azure/web-pubsub-client'
+import {
+  canSendToGroup,
+  createNegotiator,
+  type NegotiateResponse,
+  type Negotiator,
+} from '../client/index'
+import { watchWebSockets } from './socket-watch'
+import { CONNECTION_LOST, disconnectedStatus } from './status'
+import { addLine, describe, setStatus, showError, showNames, ui } from './view'
 
-/** What GET /negotiate answers (README "HTTP API"); roles and groups only if the policy says. */
-interface Negotiated {
-  baseUrl: string
-  token: string
-  url: string
-  expiresAt: string
-  hub: string
-  userId: string
-  roles?: string[]
-  groups?: string[]
-}
-
-/** A refusal from /negotiate, carrying the problem+json `code` and `detail` (RFC 9457). */
-class NegotiateError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-  ) {
-    super(`${code}: ${detail}`)
-    this.name = 'NegotiateError'
-  }
-}
-
-// The page may name another allowed hub (`/demo?hub=lobby`); the negotiator checks it.
-const hub = new URLSearchParams(location.search).get('hub') ?? 'chat'
 /** Room names become `room.<name>`; the demo policy's `room.*` wildcard matches no further dot. */
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,40}$/
-
-const element = <T extends HTMLElement>(id: string): T => {
-  const found = document.getElementById(id)
-  if (found === null) throw new Error(`#${id} is missing from the page`)
-  return found as T
-}
-const ui = {
-  status: element('status'),
-  error: element('error'),
-  hub: element('hub'),
-  user: element('user'),
-  roles: element('roles'),
-  groups: element('groups'),
-  expires: element('expires'),
-  negotiations: element('negotiations'),
-  roomForm: element<HTMLFormElement>('room-form'),
-  room: element<HTMLInputElement>('room'),
-  join: element<HTMLButtonElement>('join'),
-  currentRoom: element('current-room'),
-  messages: element<HTMLOListElement>('messages'),
-  messageForm: element<HTMLFormElement>('message-form'),
-  message: element<HTMLInputElement>('message'),
-  send: element<HTMLButtonElement>('send'),
-  signInForm: element<HTMLFormElement>('signin-form'),
-  username: element<HTMLInputElement>('username'),
-}
-
-let session: Negotiated | undefined
-let negotiations = 0
-let currentGroup: string | undefined
-
-function setStatus(state: 'connecting' | 'connected' | 'disconnected' | 'failed', text: string) {
-  ui.status.dataset.state = state
-  ui.status.textContent = text
-}
-
-function showError(text: string | undefined) {
-  ui.error.hidden = text === undefined
-  ui.error.textContent = text ?? ''
-}
-
-function describe(error: unknown): string {
-  if (error instanceof NegotiateError) {
-    return `Negotiation failed (${error.status} ${error.code}): ${error.detail}`
-  }
-  if (error instanceof SendMessageError && error.errorDetail !== undefined) {
-    return `${error.errorDetail.name}: ${error.errorDetail.message}`
-  }
-  return error instanceof Error ? error.message : String(error)
-}
-
-function addLine(kind: 'message' | 'system', text: string, from?: string) {
-  const item = document.createElement('li')
-  item.className = kind
-  if (from !== undefined) {
-    const label = document.createElement('span')
-    label.className = 'from'
-    // A UUID is long; its first block is enough to tell two anonymous tabs apart.
-    const short = /^[0-9a-f-]{36}$/.test(from) ? from.slice(0, 8) : from
-    label.textContent = from === session?.userId ? `${short} (you)` : short
-    label.title = from
-    item.append(label)
-    if (from === session?.userId) item.classList.add('mine')
-  }
-  // textContent, never innerHTML: messages come from other users.
-  item.append(document.createTextNode(text))
-  ui.messages.append(item)
-  ui.messages.scrollTop = ui.messages.scrollHeight
-}
+/** The negotiator's own rule for hub names (README "HTTP API"). */
+const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
+/** A resumed socket that stays open this long was accepted; a refused resume closes at once. */
+const RESUMED_AFTER_MS = 1000
 
 /** GET /demo/config.json: how this negotiator verifies callers, and the dev token endpoint. */
 interface DemoConfig {
@@ -107,68 +24,46 @@ interface DemoConfig {
   devTokenUrl?: string
 }
 
-/** The signed-in user's token in jwt mode; sent as a bearer token on every negotiation. */
+// The page may name another allowed hub (`/demo?hub=lobby`); the negotiator checks it.
+let hub = new URLSearchParams(location.search).get('hub') ?? 'chat'
+/** The signed-in user's token in jwt mode; the negotiator sends it as a bearer token. */
 let userToken: string | undefined
+/** Requests to /negotiate, failed ones included (a reused grant makes none). */
+let negotiations = 0
+let grant: NegotiateResponse | undefined
+let connectedAs: string | undefined
+let currentGroup: string | undefined
+let live = false
 
-async function signIn(config: DemoConfig, name: string): Promise<void> {
-  if (config.devTokenUrl === undefined) throw new Error('jwt mode needs DEMO_TOKEN_URL to sign in')
-  // The emulator's development endpoint mints a token for any name: a stand-in for a real login.
-  const response = await fetch(config.devTokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub: name, audience: config.audience }),
-  })
-  if (!response.ok) throw new Error(`Sign-in failed: ${response.status}`)
-  userToken = ((await response.json()) as { token: string }).token
-}
-
-async function negotiate(): Promise<Negotiated> {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (userToken !== undefined) headers.authorization = `Bearer ${userToken}`
-  const response = await fetch(`/negotiate?hub=${encodeURIComponent(hub)}`, { headers })
-  if (!response.ok) {
-    const problem = (await response.json().catch(() => ({}))) as Record<string, unknown>
-    throw new NegotiateError(
-      response.status,
-      typeof problem.code === 'string' ? problem.code : 'unknown',
-      typeof problem.detail === 'string' ? problem.detail : response.statusText,
-    )
-  }
-  return (await response.json()) as Negotiated
-}
-
-/** The token's own claims, for display only: the service, not the page, verifies it. */
-function tokenClaims(token: string): Record<string, unknown> {
-  try {
-    const payload = token.split('.')[1] ?? ''
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
-    return JSON.parse(json) as Record<string, unknown>
-  } catch {
-    return {}
-  }
-}
-
-function listOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string')
-  return typeof value === 'string' ? [value] : []
-}
-
-function showSession(negotiated: Negotiated) {
-  session = negotiated
-  const claims = tokenClaims(negotiated.token)
-  const roles = negotiated.roles ?? listOf(claims.role)
-  const groups = negotiated.groups ?? listOf(claims['webpubsub.group'])
-  ui.hub.textContent = negotiated.hub
-  ui.user.textContent = negotiated.userId
-  ui.roles.textContent = roles.length > 0 ? roles.join('\n') : 'none'
-  ui.groups.textContent = groups.length > 0 ? groups.join('\n') : 'none'
+/** Counts every request the helper makes, so the page shows failed attempts too. */
+const countingFetch: typeof fetch = (input, init) => {
+  negotiations++
   ui.negotiations.textContent = String(negotiations)
+  return fetch(input, init)
+}
+
+const negotiatorFor = (name: string): Negotiator =>
+  createNegotiator({
+    url: '/negotiate',
+    hub: name,
+    getToken: () => userToken,
+    fetch: countingFetch,
+  })
+let negotiator = negotiatorFor(hub)
+
+function showGrant(negotiated: NegotiateResponse) {
+  grant = negotiated
+  ui.hub.textContent = negotiated.hub
+  ui.user.textContent = negotiated.userId ?? 'none (a shared token)'
+  showNames(ui.roles, negotiated.roles)
+  showNames(ui.groups, negotiated.groups)
   showExpiry()
+  updateControls()
 }
 
 function showExpiry() {
-  if (session === undefined) return
-  const expiresAtMs = Date.parse(session.expiresAt)
+  if (grant === undefined) return
+  const expiresAtMs = Date.parse(grant.expiresAt)
   const leftSeconds = Math.round((expiresAtMs - Date.now()) / 1000)
   const at = new Date(expiresAtMs).toLocaleTimeString()
   if (leftSeconds <= 0) {
@@ -180,14 +75,35 @@ function showExpiry() {
   ui.expires.textContent = `${at} (in ${minutes}:${seconds})`
 }
 
+/** Join and Send follow the connection; Send also needs a send right for the current room. */
+function updateControls() {
+  ui.join.disabled = !live
+  const allowed = currentGroup !== undefined && canSendToGroup(grant?.roles ?? [], currentGroup)
+  ui.send.disabled = !live || !allowed
+  let note: string | undefined
+  if (live && currentGroup === undefined) note = 'Join a room to send messages.'
+  if (live && currentGroup !== undefined && !allowed) {
+    note =
+      `Your roles grant no send right in ${currentGroup}: the hub's policy needs ` +
+      `webpubsub.sendToGroup.${currentGroup} or a webpubsub.sendToGroups pattern.`
+  }
+  ui.sendNote.hidden = note === undefined
+  ui.sendNote.textContent = note ?? ''
+}
+
+function setLive(value: boolean) {
+  live = value
+  updateControls()
+}
+
 const client = new WebPubSubClient(
   {
-    // Called for every new connection (not for a reliable resume), so each gets a fresh token.
-    getClientAccessUrl: async () => {
+    // Called for every new connection (not for a resume): the helper reuses the grant until its
+    // refreshAfter, then negotiates again.
+    getClientAccessUrl: async (options) => {
       try {
-        negotiations++
-        const negotiated = await negotiate()
-        showSession(negotiated)
+        const negotiated = await negotiator.negotiate(options)
+        showGrant(negotiated)
         showError(undefined)
         return negotiated.url
       } catch (error) {
@@ -200,24 +116,48 @@ const client = new WebPubSubClient(
   { messageRetryOptions: { maxRetries: 1 } },
 )
 
+// The client says nothing while it resumes a dropped connection (socket-watch.ts): say it here.
+let resumeTimer: ReturnType<typeof setTimeout> | undefined
+watchWebSockets({
+  lost() {
+    clearTimeout(resumeTimer)
+    if (!live) return
+    setLive(false)
+    setStatus('reconnecting', CONNECTION_LOST)
+  },
+  open(socket) {
+    // Only a resume needs this: a new connection is reported by the `connected` event.
+    if (ui.status.dataset.state !== 'reconnecting') return
+    clearTimeout(resumeTimer)
+    resumeTimer = setTimeout(() => {
+      if (socket.readyState !== WebSocket.OPEN || ui.status.dataset.state !== 'reconnecting') return
+      setStatus('connected', `Connected as ${connectedAs ?? 'anonymous'} (resumed)`)
+      setLive(true)
+    }, RESUMED_AFTER_MS)
+  },
+})
+
 client.on('connected', (e) => {
+  connectedAs = e.userId
   setStatus('connected', `Connected as ${e.userId ?? 'anonymous'}`)
-  ui.send.disabled = false
-  ui.join.disabled = false
+  ui.connectForm.hidden = true
+  setLive(true)
 })
 client.on('disconnected', (e) => {
+  clearTimeout(resumeTimer)
   setStatus('disconnected', disconnectedStatus(e))
-  ui.send.disabled = true
+  setLive(false)
 })
 client.on('stopped', () => {
   setStatus('failed', 'Stopped')
-  ui.send.disabled = true
-  ui.join.disabled = true
+  setLive(false)
+  offerRetry()
 })
 client.on('group-message', (e) => {
   const data = e.message.data
   const text = typeof data === 'string' ? data : JSON.stringify(data)
-  addLine('message', text, e.message.fromUserId)
+  const from = e.message.fromUserId
+  addLine('message', text, from, from !== undefined && from === connectedAs)
 })
 client.on('rejoin-group-failed', (e) => {
   showError(`Could not rejoin ${e.group}: ${describe(e.error)}`)
@@ -241,7 +181,7 @@ async function joinRoom(name: string) {
   } catch (error) {
     showError(`Could not join ${group}: ${describe(error)}`)
   } finally {
-    ui.join.disabled = false
+    updateControls()
   }
 }
 
@@ -253,15 +193,39 @@ ui.roomForm.addEventListener('submit', (event) => {
 ui.messageForm.addEventListener('submit', (event) => {
   event.preventDefault()
   const text = ui.message.value.trim()
-  if (text === '' || currentGroup === undefined) return
+  if (text === '' || currentGroup === undefined || ui.send.disabled) return
   ui.message.value = ''
   // noEcho false: our own message comes back through the service, proving the round trip.
   client.sendToGroup(currentGroup, text, 'text', { noEcho: false }).catch((error: unknown) => {
-    showError(`Could not send: ${describe(error)}`)
+    showError(`Could not send to ${currentGroup}: ${describe(error)}`)
   })
 })
 
+/** After a failed start: the hub can be corrected, or the same one tried again. */
+function offerRetry() {
+  ui.hubInput.value = hub
+  ui.connectForm.hidden = false
+}
+
+ui.connectForm.addEventListener('submit', (event) => {
+  event.preventDefault()
+  const name = ui.hubInput.value.trim()
+  if (!HUB_NAME.test(name)) {
+    showError('A hub name starts with a letter and holds at most 128 letters, digits and _`,.[]')
+    return
+  }
+  if (name !== hub) {
+    hub = name
+    negotiator = negotiatorFor(hub)
+    const url = new URL(location.href)
+    url.searchParams.set('hub', hub)
+    history.replaceState(null, '', url)
+  }
+  connect()
+})
+
 function connect() {
+  ui.connectForm.hidden = true
   setStatus('connecting', 'Connecting…')
   client
     .start()
@@ -269,14 +233,27 @@ function connect() {
     .catch((error: unknown) => {
       setStatus('failed', 'Not connected')
       showError(describe(error))
+      offerRetry()
     })
 }
 
 setInterval(showExpiry, 1000)
-ui.send.disabled = true
-ui.join.disabled = true
+updateControls()
 
 const config = (await (await fetch('/demo/config.json')).json()) as DemoConfig
+
+async function signIn(name: string): Promise<void> {
+  if (config.devTokenUrl === undefined) throw new Error('jwt mode needs DEMO_TOKEN_URL to sign in')
+  // The emulator's development endpoint mints a token for any name: a stand-in for a real login.
+  const response = await fetch(config.devTokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: name, audience: config.audience }),
+  })
+  if (!response.ok) throw new Error(`Sign-in failed: ${response.status}`)
+  userToken = ((await response.json()) as { token: string }).token
+}
+
 if (config.authMode === 'jwt') {
   // Pick a user name first: the negotiator takes the user id from the verified token only.
   ui.signInForm.hidden = false
@@ -288,7 +265,7 @@ if (config.authMode === 'jwt') {
       showError('A user name holds 1–64 letters, digits, ".", "_", "@" or "-".')
       return
     }
-    signIn(config, name).then(
+    signIn(name).then(
       () => {
         ui.signInForm.hidden = true
         connect()

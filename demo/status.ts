@@ -1,5 +1,12 @@
-// The demo's status-line texts for the client's connection events, kept apart so a test can import them.
+// The demo's status-line texts for the connection's states, kept apart so a test can import them.
 import type { OnDisconnectedArgs } from '@azure/web-pubsub-client'
+
+/** The page's connection states; the status dot's colour follows them (style.css). */
+export type ConnectionState =
+  'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'failed'
+
+/** The socket closed and the client is trying to resume it: no `disconnected` event yet. */
+export const CONNECTION_LOST = 'Connection lost; reconnecting…'
 
 /**
  * The status after a `disconnected` event. The client passes the service's last `disconnected`

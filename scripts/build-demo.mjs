@@ -1,4 +1,4 @@
-// `npm run build:demo`: bundles the demo page (demo/) with the official client into public/demo/.
+// `npm run build:demo`: bundles demo/ with client/ and the official client into public/demo/.
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

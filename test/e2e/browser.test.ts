@@ -1,7 +1,8 @@
-// End to end in a real browser: the demo page in Chromium (two users chatting, a phone-sized viewport, a service-side close) through the negotiator (workerd) and the emulator.
+// End to end in a real browser: the demo page in Chromium (two users chatting, a phone-sized viewport, a service-side close, a lost connection, refusals) through the negotiator (workerd) and the emulator.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import type { Duplex } from 'node:stream'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
@@ -29,6 +30,8 @@ const POLICY = {
       roles: ['webpubsub.joinLeaveGroups.room.*', 'webpubsub.sendToGroups.room.*'],
       groups: ['user.{sub}'],
     },
+    // Rooms to join and listen in, no right to send.
+    quiet: { roles: ['webpubsub.joinLeaveGroups.room.*'], groups: [] },
   },
 }
 
@@ -37,6 +40,19 @@ let negotiator: RunningNegotiator
 let browser: Browser
 /** Console errors and uncaught exceptions from every page: a broken bundle fails the test. */
 const pageErrors: string[] = []
+/** The emulator's upgraded sockets by the user id in their access token, to cut one user off. */
+const socketsByUser = new Map<string, Set<Duplex>>()
+/** Users whose WebSocket upgrades the emulator drops unanswered, as if it were unreachable. */
+const unreachableFor = new Set<string>()
+
+/** The `sub` of the client access token in an upgrade request's query, if any. */
+function userOf(requestUrl: string | undefined): string | undefined {
+  const token = new URL(requestUrl ?? '/', 'http://x').searchParams.get('access_token')
+  const payload = token?.split('.')[1]
+  if (payload === undefined) return undefined
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }
+  return typeof claims.sub === 'string' ? claims.sub : undefined
+}
 
 /**
  * Debian's chromium is a system package: CI installs it (.ci/run) and must run this suite; on a
@@ -77,12 +93,27 @@ beforeAll(async () => {
         AUTH_ISSUER: started.demo.oidcIssuer,
         AUTH_AUDIENCE: 'webpubsub-negotiator',
         DEMO_TOKEN_URL: `${started.demo.oidcIssuer}/dev/token`,
+        WEBPUBSUB_HUBS: 'chat,quiet',
         POLICY,
         DEMO_PAGE: 'on',
       }),
       assetsDirectory: join(ROOT, 'public'),
     })
     negotiator = stack.negotiator
+    // Ahead of the emulator's own 'upgrade' listener: record each socket, or drop it unanswered
+    // (the emulator then finds it destroyed and leaves it alone).
+    stack.emulator.server.prependListener('upgrade', (request, socket: Duplex) => {
+      const user = userOf(request.url)
+      if (user === undefined) return
+      if (unreachableFor.has(user)) {
+        socket.destroy()
+        return
+      }
+      const sockets = socketsByUser.get(user) ?? new Set()
+      sockets.add(socket)
+      socketsByUser.set(user, sockets)
+      socket.once('close', () => sockets.delete(socket))
+    })
   } finally {
     // Assigned even when a server failed to start, so that afterAll closes it.
     browser = await launching
@@ -304,7 +335,8 @@ describe.skipIf(!RUN)('e2e: the demo page in Chromium', () => {
       .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
       .toBe('connected')
     expect(await statusTexts()).not.toContain('[object Object]')
-    expect(await page.textContent('#negotiations')).toBe('2')
+    // The new connection reuses the grant, which is fresh until its refreshAfter: no negotiation.
+    expect(await page.textContent('#negotiations')).toBe('1')
     await page.context().close()
     expect(pageErrors).toEqual([])
   })
@@ -321,5 +353,132 @@ describe.skipIf(!RUN)('e2e: the demo page in Chromium', () => {
     expect(await error.textContent()).toMatch(/400 hub_not_allowed.*Hub "lobby" is not served here/)
     expect(await page.getAttribute('#status', 'data-state')).toBe('failed')
     await context.close()
+  })
+
+  it('shows at once that the connection is gone, and Connected again when it resumes', async () => {
+    const page = await openDemo('ivan')
+    await expect.poll(() => page.textContent('#current-room'), { timeout: 5000 }).toBe('room.lobby')
+    expect(await page.isEnabled('#send')).toBe(true)
+
+    // The service becomes unreachable: its sockets close and every new attempt fails, so the
+    // client keeps trying to resume (for up to 30 s) without an event of its own.
+    unreachableFor.add('ivan')
+    for (const socket of socketsByUser.get('ivan') ?? []) socket.destroy()
+    await expect
+      .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 3000 })
+      .toBe('reconnecting')
+    expect(await page.textContent('#status')).toBe('Connection lost; reconnecting…')
+    expect(await page.isDisabled('#send')).toBe(true)
+
+    // Reachable again within the resume window: the same connection continues.
+    unreachableFor.delete('ivan')
+    await expect
+      .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
+      .toBe('connected')
+    expect(await page.textContent('#status')).toBe('Connected as ivan (resumed)')
+    expect(await page.textContent('#negotiations')).toBe('1')
+    await page.fill('#message', 'still here')
+    await page.click('#send')
+    await page.locator('#messages li.mine', { hasText: 'still here' }).waitFor({ timeout: 5000 })
+    await page.context().close()
+    // Chromium logs each attempt the emulator dropped: those are this test's doing, nothing else.
+    const dropped = pageErrors.filter((text) => /^WebSocket connection to '.*' failed: /.test(text))
+    expect(dropped.length).toBeGreaterThan(0)
+    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((text) => !dropped.includes(text)))
+    expect(pageErrors).toEqual([])
+  })
+
+  it('counts a failed negotiation, shows the problem, and connects once the hub is corrected', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${negotiator.url}/demo?hub=nowhere`)
+    await page.fill('#username', 'gina')
+    await page.click('#signin')
+    const error = page.locator('#error')
+    await error.waitFor({ state: 'visible', timeout: 5000 })
+    expect(await page.textContent('#negotiations')).toBe('1')
+    expect(await error.textContent()).toBe(
+      'Negotiation failed (400 hub_not_allowed): Hub "nowhere" is not served here. ' +
+        'This negotiator serves: chat, quiet.',
+    )
+    expect(await page.getAttribute('#status', 'data-state')).toBe('failed')
+
+    // Not stuck: the same hub can be tried again (and is counted again)…
+    await page.locator('#connect').waitFor({ state: 'visible', timeout: 5000 })
+    expect(await page.inputValue('#hub-input')).toBe('nowhere')
+    await page.click('#connect')
+    await expect.poll(() => page.textContent('#negotiations'), { timeout: 5000 }).toBe('2')
+    await page.locator('#connect').waitFor({ state: 'visible', timeout: 5000 })
+
+    // …or corrected.
+    await page.fill('#hub-input', 'chat')
+    await page.click('#connect')
+    await expect
+      .poll(() => page.getAttribute('#status', 'data-state'), { timeout: 10_000 })
+      .toBe('connected')
+    expect(await page.textContent('#negotiations')).toBe('3')
+    expect(await page.textContent('#hub')).toBe('chat')
+    expect(await error.isHidden()).toBe(true)
+    expect(await page.isHidden('#connect-form')).toBe(true)
+    expect(new URL(page.url()).searchParams.get('hub')).toBe('chat')
+    await context.close()
+  })
+
+  it('disables Send, saying why, where the roles grant no send right', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    await page.goto(`${negotiator.url}/demo?hub=quiet`)
+    await signIn(page, 'hank')
+    // The quiet hub lets it join rooms, so it listens in room.lobby…
+    await expect.poll(() => page.textContent('#current-room'), { timeout: 5000 }).toBe('room.lobby')
+    expect(await page.textContent('#roles')).toBe('webpubsub.joinLeaveGroups.room.*')
+    // …but sending there would be refused.
+    expect(await page.isDisabled('#send')).toBe(true)
+    expect(await page.textContent('#send-note')).toMatch(
+      /^Your roles grant no send right in room\.lobby/,
+    )
+    expect(await page.isVisible('#send-note')).toBe(true)
+    await page.press('#message', 'Enter')
+    expect(await page.locator('#messages li.message').count()).toBe(0)
+    await context.close()
+    expect(pageErrors).toEqual([])
+  })
+
+  it('breaks role names only after a dot at 375 px, and stamps each message with its time', async () => {
+    const page = await loadDemo(PHONE)
+    await signIn(page, 'a-rather-long-user-name-for-a-phone')
+    await expect.poll(() => page.textContent('#current-room'), { timeout: 5000 }).toBe('room.lobby')
+    // Each dot-separated part is its own text node: one that spans two line boxes broke mid-word.
+    const parts = await page.evaluate(() => {
+      const found: { text: string; lines: number }[] = []
+      const walker = document.createTreeWalker(
+        document.getElementById('roles')!,
+        NodeFilter.SHOW_TEXT,
+      )
+      for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+        const range = document.createRange()
+        range.selectNodeContents(node)
+        const tops = new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top)))
+        found.push({ text: node.textContent ?? '', lines: tops.size })
+      }
+      return found
+    })
+    expect(parts.map((part) => part.text).join('')).toBe(
+      'webpubsub.joinLeaveGroups.room.*webpubsub.sendToGroups.room.*',
+    )
+    expect(parts.filter((part) => part.lines !== 1)).toEqual([])
+    expect(await page.locator('#roles .name').count()).toBe(2)
+
+    await page.fill('#message', 'what time is it')
+    await page.tap('#send', { timeout: 5000 })
+    const line = page.locator('#messages li.mine', { hasText: 'what time is it' })
+    await line.waitFor({ timeout: 5000 })
+    const stamp = await line.locator('time').getAttribute('datetime')
+    expect(Math.abs(Date.parse(stamp ?? '') - Date.now())).toBeLessThan(60_000)
+    expect(await line.locator('time').textContent()).toMatch(/^\d{1,2}:\d{2}:\d{2}/)
+    expectFits(await horizontalOverflow(page))
+    await page.context().close()
+    expect(pageErrors).toEqual([])
   })
 })
