@@ -50,7 +50,7 @@ function phaseLines(phase: PhaseResult): Line[] {
 /** Upstream requests and TLS handshakes per successful negotiation, over the new-identity phases. */
 function upstreamPerNegotiation(phases: PhaseResult[]): PerContestant<RouteCounters> {
   const result: PerContestant<RouteCounters> = {}
-  const counted = phases.filter((p) => p.negotiation && p.id !== 'repeat-identity')
+  const counted = phases.filter((p) => p.negotiation && !p.id.startsWith('repeat-identity'))
   for (const name of CONTESTANTS.filter(negotiates)) {
     const segments = counted.flatMap((p) => p.segments[name] ?? [])
     if (segments.length === 0) continue

@@ -124,6 +124,18 @@ export async function buildScenarios(
       before: () => setLatency(emulator, AUTH_API_ROUTE, AUTH_API_LATENCY_MS),
       after: () => setLatency(emulator, AUTH_API_ROUTE, 0),
     },
+    {
+      // The same caller one negotiation at a time: what a distant user sees, without the queueing
+      // of a closed loop on two cores that dominates the c=20 phase.
+      id: 'repeat-identity-c1',
+      name: `repeat identity (jwt), Auth API +${AUTH_API_LATENCY_MS} ms, sequential`,
+      concurrency: 1,
+      durationShare: 0.5,
+      negotiation: true,
+      targets: { ours: repeatOurs, sdk: repeatSdk },
+      before: () => setLatency(emulator, AUTH_API_ROUTE, AUTH_API_LATENCY_MS),
+      after: () => setLatency(emulator, AUTH_API_ROUTE, 0),
+    },
   ]
   return {
     phases,
