@@ -1,5 +1,6 @@
 // Finds an issuer's JWKS URL by OpenID Connect Discovery, refusing documents that do not vouch for it.
 import { NegotiatorError } from '../errors'
+import { quoteClaim, trailingSlashFix } from './claim-mismatch'
 
 /** https, or http to a loopback host only (local development, as the AUTH_* URL checks allow). */
 export function isSecureUrl(raw: string): boolean {
@@ -44,9 +45,18 @@ export async function discoverJwksUrl(issuer: string, fetcher: typeof fetch): Pr
     unknown
   >
   if (fields.issuer !== issuer) {
+    const named = typeof fields.issuer === 'string' ? fields.issuer : undefined
+    const what =
+      "The identity provider's openid-configuration names another issuer than AUTH_ISSUER" +
+      (named === undefined
+        ? ''
+        : `, ${quoteClaim(named)}, but AUTH_ISSUER is ${JSON.stringify(issuer)}`)
+    const slash =
+      named === undefined ? undefined : trailingSlashFix(issuer, named, 'AUTH_ISSUER', 'its issuer')
     throw unavailable(
-      "The identity provider's openid-configuration names another issuer than AUTH_ISSUER; " +
-        'set AUTH_ISSUER to its "issuer" value exactly.',
+      slash !== undefined
+        ? `${what}: ${slash}`
+        : `${what}; set AUTH_ISSUER to its "issuer" value exactly.`,
     )
   }
   if (typeof fields.jwks_uri !== 'string') {

@@ -83,6 +83,19 @@ describe('caller/jwt', () => {
       expect(issuer.calls.jwks).toBe(0)
     })
 
+    it.each([
+      ['its issuer ends with a slash', `${ISSUER}/`, 'add the trailing slash to AUTH_ISSUER'],
+      ['another issuer', 'https://evil.example.com/t', 'set AUTH_ISSUER to its "issuer" value'],
+    ])('names both issuers when %s, and the fix', async (_l, named, fix) => {
+      const issuer = createFakeIssuer()
+      issuer.discovery = { jwks_uri: issuer.jwksUrl, issuer: named }
+      const key = await signingKey('k1')
+      const error = await failure(verifierFor(issuer).verify(await issuer.sign(key)))
+      expect(error.detail).toContain(JSON.stringify(named))
+      expect(error.detail).toContain(`AUTH_ISSUER is ${JSON.stringify(ISSUER)}`)
+      expect(error.detail).toContain(fix)
+    })
+
     it('answers caller_verification_unavailable for a document without jwks_uri', async () => {
       const issuer = createFakeIssuer({ discovery: { issuer: ISSUER } })
       const key = await signingKey('k1')
