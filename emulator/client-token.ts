@@ -76,6 +76,29 @@ function audienceMatches(aud: unknown, host: string, path: string): boolean {
   }
 }
 
+/**
+ * The emulator's own signer, also accepting tokens signed with the resource's access key: what
+ * the service accepts at connect when local auth is enabled (tokens from `@azure/web-pubsub`'s
+ * getClientAccessToken or any app signing HS256 with the key's UTF-8 bytes). The access-key
+ * tokens are checked like the emulator's own (signature, `exp`, `aud` host and path).
+ */
+export function withAccessKey(signer: ClientTokenSigner, accessKey: string): ClientTokenSigner {
+  const keyed = createClientTokenSigner(new TextEncoder().encode(accessKey), 'access-key')
+  return {
+    keyId: signer.keyId,
+    sign: (input) => signer.sign(input),
+    async verify(token, expected) {
+      try {
+        return await signer.verify(token, expected)
+      } catch (error) {
+        // Only a signature by another key may be the access key's; any other failure stands.
+        if (!(error instanceof ClientTokenError) || error.reason !== 'signature') throw error
+        return keyed.verify(token, expected)
+      }
+    },
+  }
+}
+
 export function createClientTokenSigner(
   secret: Uint8Array,
   keyId = `s-${randomUUID()}`,

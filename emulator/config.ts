@@ -35,6 +35,11 @@ export interface EmulatorConfig {
   roleAssignments: Record<string, Role>
   latencyMs: Partial<Record<RouteName, number>>
   settings: Settings
+  /**
+   * The resource's access key, when local auth is enabled: WebSocket connects then also accept
+   * HS256 tokens signed with it, and the demo credentials include a connection string.
+   */
+  accessKey?: string
 }
 
 export function defaultConfig(): EmulatorConfig {
@@ -91,6 +96,15 @@ export function parseConfig(raw: unknown, source = 'config'): EmulatorConfig {
   for (const [route, ms] of Object.entries(asObject(input.latencyMs))) {
     if (isRouteName(route) && typeof ms === 'number' && ms >= 0) config.latencyMs[route] = ms
     else problems.push(`latencyMs.${route}: unknown route or not a number ≥ 0`)
+  }
+  if (input.accessKey !== undefined) {
+    if (
+      typeof input.accessKey === 'string' &&
+      input.accessKey !== '' &&
+      !input.accessKey.includes(';')
+    )
+      config.accessKey = input.accessKey
+    else problems.push('accessKey must be a non-empty string without ";"')
   }
   const settingsProblem = applySettings(config.settings, asObject(input.settings))
   if (settingsProblem) problems.push(settingsProblem)

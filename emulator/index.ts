@@ -6,7 +6,8 @@
 //   entraKey          RSA key signing Entra access tokens; its JWK is served at the jwks_uri
 //   oidcKeys          RS256 + ES256 keys of the local OpenID issuer (emulator/oidc); reset() keeps them
 //   clientTokenSigner HS256 signer of client tokens (emulator/client-token.ts): `:generateToken`
-//                     signs with it, the WebSocket service verifies with the same instance
+//                     signs with it, the WebSocket service verifies with the same instance (and,
+//                     with an access key, also accepts tokens signed with that key)
 //   settings          token lifetime / refresh_in;  counters, faults, chaos, faultCounts, latencyMs:
 //                     per route name (chaos: seeded random faults, emulator/control/chaos.ts)
 //   jtiSeen           client-assertion jti replay cache;  closing: aborted by close()
@@ -34,6 +35,11 @@ export { authorizeRequest, DATA_ACTIONS } from './webpubsub/authorize'
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1'
   const config = await loadConfig(options.configFile)
+  if (options.accessKey !== undefined) {
+    if (options.accessKey === '' || options.accessKey.includes(';'))
+      throw new Error('accessKey must be a non-empty string without ";"')
+    config.accessKey = options.accessKey
+  }
   const [demoCertificate, tlsCertificate] = await Promise.all([
     createSelfSigned({ commonName: 'webpubsub-emulator-demo-app' }),
     options.tls
@@ -121,6 +127,9 @@ export function demoCredentials(state: EmulatorState, url: string): DemoCredenti
     endpoint: url,
     scope: WEBPUBSUB_SCOPE,
     oidcIssuer: `${url}/oidc`,
+    ...(state.config.accessKey === undefined
+      ? {}
+      : { connectionString: `Endpoint=${url};AccessKey=${state.config.accessKey};Version=1.0;` }),
     apps: {
       ownerSecret: app('ownerSecret'),
       ownerCertificate: app('ownerCertificate'),

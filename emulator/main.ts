@@ -1,4 +1,4 @@
-// CLI: `npm run emulator -- [--port 8788] [--host 127.0.0.1] [--tls] [--tls-dir dir] [--config file.json] [--quiet]`.
+// CLI: `npm run emulator -- [--port 8788] [--host 127.0.0.1] [--tls] [--tls-dir dir] [--config file.json] [--access-key key] [--quiet]`.
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index'
 
@@ -10,6 +10,7 @@ const { values } = parseArgs({
     'tls-dir': { type: 'string' },
     config: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    'access-key': { type: 'string' },
   },
 })
 
@@ -26,6 +27,7 @@ const emulator = await startEmulator({
   tlsDir: values['tls-dir'] ?? (values.tls ? '.emulator/tls' : undefined),
   configFile: values.config,
   quiet: values.quiet,
+  accessKey: values['access-key'],
 })
 const { demo } = emulator
 const lines = [
@@ -37,6 +39,8 @@ const lines = [
   `  OpenID issuer         ${demo.oidcIssuer}  (user tokens: POST ${demo.oidcIssuer}/dev/token)`,
   `  control API           ${emulator.url}/_emulator (GET /_emulator/credentials for certificates)`,
 ]
+if (demo.connectionString)
+  lines.push(`  connection string     ${demo.connectionString}  (WEBPUBSUB_CONNECTION_STRING)`)
 if (emulator.caCertPath)
   lines.push(
     `  TLS certificate       ${emulator.caCertPath}  (NODE_EXTRA_CA_CERTS=${emulator.caCertPath})`,

@@ -1,7 +1,7 @@
 // The emulator's mutable state: registered apps, role assignments, keys, counters, faults, chaos, settings.
 import { randomBytes } from 'node:crypto'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
-import { createClientTokenSigner, type ClientTokenSigner } from './client-token'
+import { createClientTokenSigner, withAccessKey, type ClientTokenSigner } from './client-token'
 import type { EmulatorConfig, Settings } from './config'
 import { DEMO_APPS } from './demo'
 import { derivedGuid } from './lib/guid'
@@ -109,7 +109,10 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
     tenantId: config.tenantId,
     tenantNames: new Set([config.tenantId, ...config.tenantDomains].map((n) => n.toLowerCase())),
     entraKey: { kid, privateKey, publicKey, publicJwk },
-    clientTokenSigner: createClientTokenSigner(randomBytes(32)),
+    clientTokenSigner:
+      config.accessKey === undefined
+        ? createClientTokenSigner(randomBytes(32))
+        : withAccessKey(createClientTokenSigner(randomBytes(32)), config.accessKey),
     oidcKeys,
     demoCertificate,
     apps: new Map(),

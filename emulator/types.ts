@@ -17,6 +17,11 @@ export interface EmulatorOptions {
   configFile?: string
   /** No request logging. */
   quiet?: boolean
+  /**
+   * Enable local auth with this access key (overrides the config file's accessKey): connects also
+   * accept HS256 tokens signed with it, and `demo.connectionString` is set.
+   */
+  accessKey?: string
 }
 
 export interface DemoApp {
@@ -36,6 +41,8 @@ export interface DemoCredentials {
   scope: 'https://webpubsub.azure.com/.default'
   /** = url + '/oidc': the local OpenID Connect issuer of user tokens (AUTH_ISSUER in `jwt` mode). */
   oidcIssuer: string
+  /** With an access key: `Endpoint=<url>;AccessKey=<key>;Version=1.0;`, as the portal shows it. */
+  connectionString?: string
   apps: {
     ownerSecret: DemoApp
     ownerCertificate: DemoApp

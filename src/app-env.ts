@@ -7,16 +7,25 @@ import type { EntraTokenSource } from './entra/token-source'
 import type { Now, Sleep } from './lib/clock'
 import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
+import type { AccessKeySigner } from './webpubsub/access-key'
 import type { AuthApiProbe } from './webpubsub/readiness-probe'
+
+/** How client tokens are issued, following the config's `signing`. */
+export type TokenIssuer =
+  | {
+      kind: 'entra'
+      tokens: EntraTokenSource
+      /** /readyz's cached Auth API probe (webpubsub/readiness-probe.ts). */
+      authApiProbe: AuthApiProbe
+    }
+  | { kind: 'access-key'; signer: AccessKeySigner }
 
 /** Everything a request needs, built once per isolate from Env. */
 export interface Runtime {
   config: Config
-  tokens: EntraTokenSource
+  issuer: TokenIssuer
   /** Client-token reuse; undefined when TOKEN_REUSE=off. */
   clientTokens: ClientTokenCache | undefined
-  /** /readyz's cached Auth API probe (webpubsub/readiness-probe.ts). */
-  authApiProbe: AuthApiProbe
   /** Undefined in anonymous mode. */
   caller: CallerVerifier | undefined
   /** The RATE_LIMITER binding, when bound. */

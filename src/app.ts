@@ -1,6 +1,6 @@
 // Builds the Hono app from its parts; the only place that reads Env and the execution context.
 import { Hono } from './http/hono'
-import type { AppEnv, RuntimeState } from './app-env'
+import type { AppEnv, RuntimeState, TokenIssuer } from './app-env'
 import { createClientTokenMemory } from './cache/client-token-cache'
 import type { CacheStorageLike } from './cache/client-token-store'
 import {
@@ -31,6 +31,7 @@ import { createLogger } from './lib/log'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { openapiRoutes } from './routes/openapi'
+import { createAccessKeySigner } from './webpubsub/access-key'
 import { createClientTokenReuse } from './webpubsub/client-token-reuse'
 import { createAuthApiProbe } from './webpubsub/readiness-probe'
 
@@ -115,38 +116,60 @@ export function createApp(options: AppOptions = {}) {
     const parsed = parseConfig(env)
     if (!parsed.ok) return parsed
     const { config } = parsed
-    let credential
-    try {
-      credential = await prepareCredential(config.credential)
-    } catch {
-      return {
-        ok: false,
-        problems: [
-          {
-            variable: 'AZURE_CLIENT_CERTIFICATE',
-            problem: 'the private key could not be imported as an RSA PKCS#8 key for PS256',
-          },
-        ],
+    const kvBinding = env.TOKEN_CACHE as KvLike | undefined
+    let issuer: TokenIssuer
+    /** The AES key of KV and Cache API entries: TOKEN_CACHE_KEY, else derived from the secret. */
+    const aesKeyFrom = (material: Uint8Array) =>
+      config.cacheKeyBase64 !== undefined
+        ? importCacheKey(config.cacheKeyBase64)
+        : deriveCacheKey(material)
+    let aesKey: CryptoKey
+    if (config.signing === 'access-key') {
+      // Access-key mode: tokens are signed here; no Entra token source, nothing to refresh.
+      issuer = { kind: 'access-key', signer: createAccessKeySigner(config.accessKey) }
+      aesKey = await aesKeyFrom(new TextEncoder().encode(config.accessKey))
+    } else {
+      let credential
+      try {
+        credential = await prepareCredential(config.credential)
+      } catch {
+        return {
+          ok: false,
+          problems: [
+            {
+              variable: 'AZURE_CLIENT_CERTIFICATE',
+              problem: 'the private key could not be imported as an RSA PKCS#8 key for PS256',
+            },
+          ],
+        }
+      }
+      const cacheKey = await entraTokenCacheKey(config, credential)
+      aesKey = await aesKeyFrom(credential.keyMaterial)
+      const log = createLogger({ component: 'entra-token' }, writeLog, config.logLevel)
+      const tokens = createEntraTokenSource({
+        config,
+        credential,
+        cacheKey,
+        memory,
+        kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
+        fetch: upstreamFetch,
+        now,
+        sleep,
+        log: ({ event, ...fields }) =>
+          log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
+      })
+      issuer = {
+        kind: 'entra',
+        tokens,
+        authApiProbe: createAuthApiProbe({
+          endpoint: config.endpoint,
+          hub: config.hubs[0] ?? '',
+          minutesToExpire: config.tokenTtlMinutes,
+          now,
+          sleep,
+        }),
       }
     }
-    const kvBinding = env.TOKEN_CACHE as KvLike | undefined
-    const cacheKey = await entraTokenCacheKey(config, credential)
-    const aesKey =
-      config.cacheKeyBase64 !== undefined
-        ? await importCacheKey(config.cacheKeyBase64)
-        : await deriveCacheKey(credential.keyMaterial)
-    const log = createLogger({ component: 'entra-token' }, writeLog, config.logLevel)
-    const tokens = createEntraTokenSource({
-      config,
-      credential,
-      cacheKey,
-      memory,
-      kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
-      fetch: upstreamFetch,
-      now,
-      sleep,
-      log: ({ event, ...fields }) => log(event.endsWith('failed') ? 'warn' : 'info', event, fields),
-    })
     const callerLog = createLogger({ component: 'caller' }, writeLog, config.logLevel)
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
@@ -173,15 +196,8 @@ export function createApp(options: AppOptions = {}) {
       ok: true,
       runtime: {
         config,
-        tokens,
+        issuer,
         clientTokens,
-        authApiProbe: createAuthApiProbe({
-          endpoint: config.endpoint,
-          hub: config.hubs[0] ?? '',
-          minutesToExpire: config.tokenTtlMinutes,
-          now,
-          sleep,
-        }),
         caller,
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
         kvBound: kvBinding !== undefined,
@@ -271,8 +287,15 @@ export function createApp(options: AppOptions = {}) {
       return 'config_invalid'
     }
     const { runtime } = state
+    if (runtime.issuer.kind === 'access-key') {
+      // Access-key mode keeps no Entra token: nothing to refresh.
+      log('info', 'scheduled_refresh', { outcome: 'no_entra' })
+      return 'no_entra'
+    }
     try {
-      const outcome = await runtime.tokens.refreshIfDue(now() + runtime.upstreamDeadlineMs * 2)
+      const outcome = await runtime.issuer.tokens.refreshIfDue(
+        now() + runtime.upstreamDeadlineMs * 2,
+      )
       log('info', 'scheduled_refresh', { outcome })
       return outcome
     } catch (error) {

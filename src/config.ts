@@ -19,6 +19,7 @@ import {
 import { NegotiatorError } from './errors'
 import { decodeBase64 } from './lib/base64'
 import { LOG_LEVELS, type LogLevel } from './lib/log'
+import { parseConnectionString } from './webpubsub/connection-string'
 
 /** The hub-name rule of the Web PubSub data plane (Azure Web PubSub REST API, hub parameter). */
 export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
@@ -26,9 +27,9 @@ export const HUB_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 export const DEFAULT_SCOPE = 'https://webpubsub.azure.com/.default'
 
-export interface Config {
-  /** How callers are verified (caller/auth-config.ts). */
-  readonly auth: AuthConfig
+/** Client tokens come from the Auth API, called with an Entra app token (the default mode). */
+export interface EntraSigningConfig {
+  readonly signing: 'entra'
   readonly tenantId: string
   readonly clientId: string
   readonly credential: CredentialConfig
@@ -36,9 +37,36 @@ export interface Config {
   readonly authorityHost: string
   /** `{authorityHost}/{tenant}/oauth2/v2.0/token` (Microsoft identity platform, client credentials). */
   readonly tokenEndpoint: string
-  /** Web PubSub endpoint origin, without a trailing slash. */
-  readonly endpoint: string
   readonly scope: string
+}
+
+/** WEBPUBSUB_CONNECTION_STRING: client tokens are signed here with the resource's access key. */
+export interface AccessKeySigningConfig {
+  readonly signing: 'access-key'
+  /** The AccessKey of the connection string; a secret. */
+  readonly accessKey: string
+}
+
+export type Config = CommonConfig & (EntraSigningConfig | AccessKeySigningConfig)
+/** A Config in the Entra mode: what the Entra token source needs. */
+export type EntraConfig = CommonConfig & EntraSigningConfig
+
+/** The Entra variables; none may be set next to WEBPUBSUB_CONNECTION_STRING. */
+export const ENTRA_VARIABLES = [
+  'AZURE_TENANT_ID',
+  'AZURE_CLIENT_ID',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE',
+  'AZURE_AUTHORITY_HOST',
+  'WEBPUBSUB_ENDPOINT',
+  'WEBPUBSUB_SCOPE',
+] as const
+
+export interface CommonConfig {
+  /** How callers are verified (caller/auth-config.ts). */
+  readonly auth: AuthConfig
+  /** Web PubSub endpoint origin, without a trailing slash (from the connection string in key mode). */
+  readonly endpoint: string
   /** Allowed hubs; the first is the default. */
   readonly hubs: readonly string[]
   readonly tokenTtlMinutes: number
@@ -77,6 +105,7 @@ export const CONFIG_VARIABLES = [
   'AZURE_AUTHORITY_HOST',
   'WEBPUBSUB_ENDPOINT',
   'WEBPUBSUB_SCOPE',
+  'WEBPUBSUB_CONNECTION_STRING',
   'WEBPUBSUB_HUBS',
   'TOKEN_TTL_MINUTES',
   'TOKEN_CACHE_KEY',
@@ -121,6 +150,7 @@ const SECRET_VARIABLES = new Set([
   'AZURE_CLIENT_SECRET',
   'AZURE_CLIENT_CERTIFICATE',
   'TOKEN_CACHE_KEY',
+  'WEBPUBSUB_CONNECTION_STRING',
 ])
 
 function placeholderProblem(name: string, value: string): string | undefined {
@@ -163,39 +193,8 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
 
   const auth = parseAuthConfig(text, report)
 
-  const tenantId = text('AZURE_TENANT_ID') ?? ''
-  if (tenantId === '') report('AZURE_TENANT_ID', 'is required: the directory (tenant) id')
-  else if (!GUID.test(tenantId) && !TENANT_DOMAIN.test(tenantId)) {
-    report('AZURE_TENANT_ID', 'must be a GUID or a verified domain such as contoso.onmicrosoft.com')
-  }
-
-  const clientId = text('AZURE_CLIENT_ID') ?? ''
-  if (clientId === '') report('AZURE_CLIENT_ID', 'is required: the application (client) id')
-  else if (!GUID.test(clientId)) report('AZURE_CLIENT_ID', 'must be a GUID (the application id)')
-
-  const credential = parseCredential(
-    text('AZURE_CLIENT_SECRET'),
-    text('AZURE_CLIENT_CERTIFICATE'),
-    report,
-  )
-
-  const authorityHost = parseHttpsOrigin(
-    'AZURE_AUTHORITY_HOST',
-    text('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST,
-    report,
-  )
-  const endpointRaw = text('WEBPUBSUB_ENDPOINT')
-  let endpoint = ''
-  if (endpointRaw === undefined) {
-    report('WEBPUBSUB_ENDPOINT', 'is required, e.g. https://contoso.webpubsub.azure.com')
-  } else {
-    endpoint = parseHttpsOrigin('WEBPUBSUB_ENDPOINT', endpointRaw, report)
-  }
-
-  const scope = text('WEBPUBSUB_SCOPE') ?? DEFAULT_SCOPE
-  if (!/^https:\/\/\S+\/\.default$/.test(scope)) {
-    report('WEBPUBSUB_SCOPE', 'must be an https resource followed by /.default')
-  }
+  // The endpoint even when the rest is wrong: the policy's URL-length checks measure with it.
+  const { endpoint, signing } = parseSigning(text, report)
 
   const hubs = (text('WEBPUBSUB_HUBS') ?? '')
     .split(',')
@@ -298,16 +297,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     }
   }
 
-  if (problems.length > 0 || credential === undefined) return { ok: false, problems }
+  if (problems.length > 0 || signing === undefined) return { ok: false, problems }
   const config: Config = {
     auth,
-    tenantId,
-    clientId,
-    credential,
-    authorityHost,
-    tokenEndpoint: `${authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
+    ...signing,
     endpoint,
-    scope,
     hubs: Object.freeze(hubs),
     tokenTtlMinutes,
     policy,
@@ -320,6 +314,99 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     logLevel,
   }
   return { ok: true, config: Object.freeze(config) }
+}
+
+type Text = (name: string) => string | undefined
+type Report = (variable: string, problem: string) => void
+
+/** How client tokens are signed: by the Auth API (Entra variables) or here (connection string). */
+function parseSigning(
+  text: Text,
+  report: Report,
+): { endpoint: string; signing: EntraSigningConfig | AccessKeySigningConfig | undefined } {
+  const connectionString = text('WEBPUBSUB_CONNECTION_STRING')
+  if (connectionString === undefined) return parseEntraSigning(text, report)
+  // Presence, not validity: a set Entra variable means the operator meant the other mode.
+  const alongside = ENTRA_VARIABLES.filter((name) => text(name) !== undefined)
+  const oneMode = ': set the Entra variables or the connection string, not both'
+  for (const name of alongside) {
+    report(name, `must not be set with WEBPUBSUB_CONNECTION_STRING${oneMode}`)
+  }
+  if (alongside.length > 0) {
+    report('WEBPUBSUB_CONNECTION_STRING', `must not be set with ${alongside.join(', ')}${oneMode}`)
+  }
+  const parsed = parseConnectionString(connectionString)
+  if (!parsed.ok) {
+    for (const problem of parsed.problems) report('WEBPUBSUB_CONNECTION_STRING', problem)
+    return { endpoint: '', signing: undefined }
+  }
+  // Its Endpoint obeys the rules of WEBPUBSUB_ENDPOINT, whose messages never quote the value.
+  let valid = alongside.length === 0
+  const endpoint = parseHttpsOrigin(
+    'WEBPUBSUB_CONNECTION_STRING',
+    parsed.connection.endpointUrl,
+    (variable, problem) => {
+      valid = false
+      report(variable, problem)
+    },
+  )
+  const signing = { signing: 'access-key', accessKey: parsed.connection.accessKey } as const
+  return { endpoint, signing: valid ? signing : undefined }
+}
+
+function parseEntraSigning(
+  text: Text,
+  report: Report,
+): { endpoint: string; signing: EntraSigningConfig | undefined } {
+  const tenantId = text('AZURE_TENANT_ID') ?? ''
+  if (tenantId === '') report('AZURE_TENANT_ID', 'is required: the directory (tenant) id')
+  else if (!GUID.test(tenantId) && !TENANT_DOMAIN.test(tenantId)) {
+    report('AZURE_TENANT_ID', 'must be a GUID or a verified domain such as contoso.onmicrosoft.com')
+  }
+
+  const clientId = text('AZURE_CLIENT_ID') ?? ''
+  if (clientId === '') report('AZURE_CLIENT_ID', 'is required: the application (client) id')
+  else if (!GUID.test(clientId)) report('AZURE_CLIENT_ID', 'must be a GUID (the application id)')
+
+  const credential = parseCredential(
+    text('AZURE_CLIENT_SECRET'),
+    text('AZURE_CLIENT_CERTIFICATE'),
+    report,
+  )
+
+  const authorityHost = parseHttpsOrigin(
+    'AZURE_AUTHORITY_HOST',
+    text('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST,
+    report,
+  )
+  const endpointRaw = text('WEBPUBSUB_ENDPOINT')
+  let endpoint = ''
+  if (endpointRaw === undefined) {
+    report(
+      'WEBPUBSUB_ENDPOINT',
+      'is required, e.g. https://contoso.webpubsub.azure.com (or WEBPUBSUB_CONNECTION_STRING)',
+    )
+  } else {
+    endpoint = parseHttpsOrigin('WEBPUBSUB_ENDPOINT', endpointRaw, report)
+  }
+
+  const scope = text('WEBPUBSUB_SCOPE') ?? DEFAULT_SCOPE
+  if (!/^https:\/\/\S+\/\.default$/.test(scope)) {
+    report('WEBPUBSUB_SCOPE', 'must be an https resource followed by /.default')
+  }
+  if (credential === undefined) return { endpoint, signing: undefined }
+  return {
+    endpoint,
+    signing: {
+      signing: 'entra',
+      tenantId,
+      clientId,
+      credential,
+      authorityHost,
+      tokenEndpoint: `${authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
+      scope,
+    },
+  }
 }
 
 function parseHttpsOrigin(

@@ -318,7 +318,12 @@ describe('config', () => {
     })
 
     it('refuses an angle-bracket placeholder anywhere in any variable, once (property)', () => {
-      const secrets = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE', 'TOKEN_CACHE_KEY']
+      const secrets = [
+        'AZURE_CLIENT_SECRET',
+        'AZURE_CLIENT_CERTIFICATE',
+        'TOKEN_CACHE_KEY',
+        'WEBPUBSUB_CONNECTION_STRING',
+      ]
       // Read in jwt mode; POLICY is a table, not text.
       const names = CONFIG_VARIABLES.filter(
         (name) => !['POLICY', 'CF_ACCESS_TEAM_DOMAIN', 'CF_ACCESS_AUD'].includes(name),
@@ -371,7 +376,9 @@ describe('config', () => {
         AZURE_CLIENT_SECRET: undefined,
         AZURE_CLIENT_CERTIFICATE: bundle,
       })
-      expect(result.ok && result.config.credential.kind).toBe('certificate')
+      expect(result.ok && result.config.signing === 'entra' && result.config.credential.kind).toBe(
+        'certificate',
+      )
     })
   })
 })

@@ -1,5 +1,5 @@
 // The Entra token as the rest of the negotiator sees it: cached in memory and KV, fetched rarely.
-import type { Config } from '../config'
+import type { EntraConfig } from '../config'
 import {
   createLayeredTokenCache,
   type LayeredTokenCache,
@@ -25,7 +25,7 @@ import type { PreparedCredential } from './credential'
  * value is encrypted (cache/encrypted-kv.ts) with this key bound as additional data.
  */
 export async function entraTokenCacheKey(
-  config: Config,
+  config: EntraConfig,
   credential: PreparedCredential,
 ): Promise<string> {
   const parts = [
@@ -39,7 +39,7 @@ export async function entraTokenCacheKey(
 }
 
 export interface EntraTokenSourceOptions {
-  config: Config
+  config: EntraConfig
   credential: PreparedCredential
   cacheKey: string
   memory: MemoryCache<EntraToken>

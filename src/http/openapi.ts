@@ -194,13 +194,19 @@ export function openApiDocument({ origin, config }: OpenApiOptions): Schema {
             authMode: str({ enum: ['jwt', 'cloudflare-access', 'anonymous'] }),
             warning: str(),
             hubs: list(str()),
-            checks: object({
-              config: { const: 'ok' },
-              entraToken: str({ enum: ['memory', 'kv', 'fetch'] }),
-              authApi: { const: 'ok' },
-              authApiProbedAt: dateTime,
-              kv: str(),
-            }),
+            // Entra mode reports the Entra token and the Auth API probe; access-key mode
+            // (WEBPUBSUB_CONNECTION_STRING) signs locally and has neither.
+            checks: object(
+              {
+                config: { const: 'ok' },
+                signing: str({ enum: ['entra', 'access-key'] }),
+                entraToken: str({ enum: ['memory', 'kv', 'fetch'] }),
+                authApi: { const: 'ok' },
+                authApiProbedAt: dateTime,
+                kv: str(),
+              },
+              ['entraToken', 'authApi', 'authApiProbedAt'],
+            ),
           },
           ['warning'],
         ),

@@ -1,4 +1,4 @@
-// Liveness (never touches upstreams) and readiness (configuration valid, an Entra token at hand, and a client token issued by the Auth API within the last few minutes).
+// Liveness (never touches upstreams) and readiness (configuration valid, an Entra token at hand, and a client token issued by the Auth API within the last few minutes; in access-key mode the configuration alone).
 import { Hono } from '../http/hono'
 import type { AppEnv } from '../app-env'
 import { configInvalid } from '../config'
@@ -15,13 +15,29 @@ healthRoutes.get('/readyz', async (c) => {
   const state = c.get('runtime')
   if (!state.ok) throw configInvalid(state.problems)
   const { runtime } = state
+  const { issuer } = runtime
+  const summary = {
+    status: 'ready',
+    authMode: runtime.config.auth.mode,
+    ...(runtime.config.auth.mode === 'anonymous'
+      ? { warning: 'AUTH_MODE=anonymous: anyone can negotiate a connection' }
+      : {}),
+    hubs: runtime.config.hubs,
+  }
+  const kv = runtime.kvBound ? 'bound' : 'not bound (memory only)'
+  if (issuer.kind === 'access-key') {
+    // Tokens are signed here: no upstream can be down, a valid configuration is readiness. Whether
+    // the key is still enabled on the resource only the service knows, at connect.
+    c.header('cache-control', 'no-store')
+    return c.json({ ...summary, checks: { config: 'ok', signing: 'access-key', kv } })
+  }
   const deadlineMs = runtime.now() + runtime.upstreamDeadlineMs
   const waitUntil = c.get('waitUntil')
   try {
-    const { source } = await runtime.tokens.get({ deadlineMs, waitUntil })
+    const { source } = await issuer.tokens.get({ deadlineMs, waitUntil })
     // Whether a client token can be issued: the Auth API itself, probed at most every few minutes.
-    const probe = await runtime.authApiProbe.check({
-      tokens: runtime.tokens,
+    const probe = await issuer.authApiProbe.check({
+      tokens: issuer.tokens,
       fetch: runtime.fetch,
       now: runtime.now,
       sleep: runtime.sleep,
@@ -32,18 +48,14 @@ healthRoutes.get('/readyz', async (c) => {
     if (probe.error !== undefined) throw probe.error
     c.header('cache-control', 'no-store')
     return c.json({
-      status: 'ready',
-      authMode: runtime.config.auth.mode,
-      ...(runtime.config.auth.mode === 'anonymous'
-        ? { warning: 'AUTH_MODE=anonymous: anyone can negotiate a connection' }
-        : {}),
-      hubs: runtime.config.hubs,
+      ...summary,
       checks: {
         config: 'ok',
+        signing: 'entra',
         entraToken: source,
         authApi: 'ok',
         authApiProbedAt: new Date(probe.atMs).toISOString(),
-        kv: runtime.kvBound ? 'bound' : 'not bound (memory only)',
+        kv,
       },
     })
   } catch (error) {

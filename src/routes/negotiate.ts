@@ -67,6 +67,7 @@ async function negotiate(c: Context<AppEnv>) {
   // A random anonymous user id is never seen again: reusing its token could never pay off.
   const reusable = config.auth.mode !== 'anonymous' || tokenUserId === undefined
   const log = c.get('log')
+  const { issuer } = runtime
   const access = await issueClientAccess(
     {
       endpoint: config.endpoint,
@@ -78,8 +79,9 @@ async function negotiate(c: Context<AppEnv>) {
       minutesToExpire: grant.minutesToExpire,
     },
     {
-      reuse: reusable ? runtime.clientTokens : undefined,
-      tokens: runtime.tokens,
+      ...(issuer.kind === 'access-key'
+        ? { signer: issuer.signer }
+        : { tokens: issuer.tokens, reuse: reusable ? runtime.clientTokens : undefined }),
       fetch: runtime.fetch,
       now: runtime.now,
       sleep: runtime.sleep,

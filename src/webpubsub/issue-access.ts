@@ -1,9 +1,10 @@
-// Issues one client access: a reusable token for the same grant, or Entra token → Auth API →
-// checked token, refreshing once on 401; then the URLs.
+// Issues one client access: a token signed here with the access key; or a reusable token for the
+// same grant, or Entra token → Auth API → checked token, refreshing once on 401; then the URLs.
 import type { ClientToken, ClientTokenCache } from '../cache/client-token-cache'
 import { clientTokenKey } from '../cache/client-token-key'
 import { NegotiatorError, withRetryAfter } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
+import type { AccessKeySigner } from './access-key'
 import { buildClientUrls, clientTypeFor, type ClientProtocol } from './client-url'
 import { generateClientToken } from './generate-token'
 import { checkClientToken } from './token-check'
@@ -40,8 +41,13 @@ export interface IssueAccessRequest {
   minutesToExpire: number
 }
 
-export interface IssueAccessDeps {
-  tokens: AccessTokenProvider
+/** Entra mode: the Auth API issues the token, with an Entra token from `tokens`. */
+export type EntraIssueDeps = CommonIssueDeps & { tokens: AccessTokenProvider; signer?: undefined }
+/** Access-key mode: signed here; no Entra, no Auth API, no reuse (signing costs less than a lookup). */
+export type AccessKeyIssueDeps = CommonIssueDeps & { signer: AccessKeySigner; tokens?: undefined }
+export type IssueAccessDeps = EntraIssueDeps | AccessKeyIssueDeps
+
+export interface CommonIssueDeps {
   fetch: typeof fetch
   now: Now
   sleep: Sleep
@@ -54,8 +60,11 @@ export interface IssueAccessDeps {
   reuse?: ClientTokenCache
 }
 
-/** Where the token came from: the Auth API, or an earlier negotiation (memory or Cache API). */
-export type AccessSource = 'fetched' | 'reused-memory' | 'reused-cache'
+/**
+ * Where the token came from: the Auth API, an earlier negotiation (memory or Cache API), or this
+ * Worker's own signature with the access key.
+ */
+export type AccessSource = 'fetched' | 'reused-memory' | 'reused-cache' | 'signed-locally'
 
 export interface IssuedAccess extends ClientToken {
   baseUrl: string
@@ -69,14 +78,20 @@ export async function issueClientAccess(
 ): Promise<IssuedAccess> {
   let token: ClientToken
   let source: AccessSource = 'fetched'
-  if (deps.reuse === undefined) {
-    token = await fetchClientToken(request, deps)
+  if (deps.signer !== undefined) {
+    const startMs = deps.now()
+    token = await deps.signer.sign(request, startMs)
+    source = 'signed-locally'
+    deps.timing?.('authapi', deps.now() - startMs, source)
+  } else if (deps.reuse === undefined) {
+    token = await fetchClientToken(request, deps.tokens, deps)
   } else {
+    const tokens = deps.tokens
     const startMs = deps.now()
     const found = await deps.reuse.get(await clientTokenKey(request), {
       deadlineMs: deps.deadlineMs,
       waitUntil: deps.waitUntil,
-      load: () => fetchClientToken(request, deps),
+      load: () => fetchClientToken(request, tokens, deps),
     })
     token = found.token
     if (found.source !== 'fetch') {
@@ -94,12 +109,13 @@ export async function issueClientAccess(
 /** One Auth API call (two after a 401 with a cached Entra token), checked before use. */
 async function fetchClientToken(
   request: IssueAccessRequest,
-  deps: IssueAccessDeps,
+  tokens: AccessTokenProvider,
+  deps: CommonIssueDeps,
 ): Promise<ClientToken> {
   let rejectedToken: string | undefined
   for (let attempt = 1; ; attempt++) {
     const entraStartMs = deps.now()
-    const { token: entra, source } = await deps.tokens.get({
+    const { token: entra, source } = await tokens.get({
       deadlineMs: deps.deadlineMs,
       waitUntil: deps.waitUntil,
       rejectedToken,
@@ -140,11 +156,11 @@ async function fetchClientToken(
       if (attempt === 1) {
         deps.log({ event: 'authapi_unauthorized_refreshing', entraSource: source })
         rejectedToken = entra.accessToken
-        deps.tokens.invalidate(entra.accessToken)
+        tokens.invalidate(entra.accessToken)
         continue
       }
       // The new token is refused too: a configuration problem. Answer from memory for a while.
-      const windowMs = deps.tokens.suspend(error, UNAUTHORIZED_WINDOWS)
+      const windowMs = tokens.suspend(error, UNAUTHORIZED_WINDOWS)
       deps.log({ event: 'authapi_unauthorized_suspended', windowMs })
       throw withRetryAfter(error, Math.ceil(windowMs / 1000))
     }

@@ -14,7 +14,7 @@ import {
 } from '../cache/lease'
 import { NegotiatorError } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
-import { issueClientAccess, type IssueAccessDeps } from './issue-access'
+import { issueClientAccess, type EntraIssueDeps } from './issue-access'
 
 /** The user id of the probe's token; never a caller's, since callers' ids come from policy. */
 export const PROBE_USER_ID = 'webpubsub-negotiator-readiness-probe'
@@ -35,7 +35,7 @@ export interface ProbeResult extends ProbeOutcome {
 
 export interface AuthApiProbe {
   /** The last outcome while it is fresh, else a new probe (one at a time per isolate). */
-  check(deps: Omit<IssueAccessDeps, 'reuse' | 'timing'>): Promise<ProbeResult>
+  check(deps: Omit<EntraIssueDeps, 'reuse' | 'timing'>): Promise<ProbeResult>
 }
 
 export function createAuthApiProbe(options: {
@@ -87,7 +87,7 @@ export function createAuthApiProbe(options: {
     },
   }
 
-  async function probe(deps: Omit<IssueAccessDeps, 'reuse' | 'timing'>): Promise<ProbeOutcome> {
+  async function probe(deps: Omit<EntraIssueDeps, 'reuse' | 'timing'>): Promise<ProbeOutcome> {
     try {
       await issueClientAccess(
         {

@@ -8,13 +8,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /**
  * The size when this budget was set, rounded up to the next KiB, so that nothing grows unnoticed:
- * 42.0 KiB gzip -9 with `keep_names = false`, the RegExpRouter alone, no demo route in the
- * production entry, and the OpenAPI document (1.8 KiB). Issue 9's target is 30 KiB; what stands
- * between is jose (about 8 KiB gzipped on its own: JWT verification, the client assertion's
- * signature, PKCS#8 import) and our own messages (bench/README.md, "Bundle"). Lower this as
- * trimming lands.
+ * 43.0 KiB gzip -9 (42.0 with `keep_names = false`, the RegExpRouter alone, no demo route in the
+ * production entry and the OpenAPI document; then access-key mode, +0.9). Issue 9's target is 30
+ * KiB; what stands between is jose (about 8 KiB gzipped on its own: JWT verification and signing,
+ * PKCS#8 import) and our own messages (bench/README.md). Lower this as trimming lands.
  */
-const GZIP_BUDGET_KIB = 43
+const GZIP_BUDGET_KIB = 44
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 

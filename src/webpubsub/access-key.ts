@@ -1,0 +1,48 @@
+// Client tokens signed here with the resource's access key (WEBPUBSUB_CONNECTION_STRING): no Entra
+// token and no Auth API call, the claims and header of @azure/web-pubsub's getClientAccessToken.
+//
+// The SDK signs with jsonwebtoken: HS256 over the AccessKey string's UTF-8 bytes, header
+// `{ alg: 'HS256', typ: 'JWT' }`, claims `role` and `webpubsub.group` as given (so an empty list
+// is an empty array, not absent), `sub` only when there is a userId, `aud` = the https endpoint
+// (with its port) + '/' + the client path, `iat` = now in whole seconds, `exp` = iat + the
+// lifetime. No `nbf` and no `iss`: the service checks the signature, `exp` and `aud` at connect.
+import { SignJWT } from 'jose'
+import type { ClientToken } from '../cache/client-token-cache'
+import { clientPathFor, type ClientProtocol } from './client-url'
+
+export interface SignRequest {
+  /** An http(s) origin without a trailing slash (config.ts guarantees it). */
+  endpoint: string
+  hub: string
+  protocol: ClientProtocol
+  userId?: string
+  roles: readonly string[]
+  groups: readonly string[]
+  minutesToExpire: number
+}
+
+export interface AccessKeySigner {
+  sign(request: SignRequest, nowMs: number): Promise<ClientToken>
+}
+
+export function createAccessKeySigner(accessKey: string): AccessKeySigner {
+  const key = new TextEncoder().encode(accessKey)
+  return {
+    async sign(request, nowMs) {
+      const issuedAt = Math.floor(nowMs / 1000)
+      const expiresAt = issuedAt + request.minutesToExpire * 60
+      const claims: Record<string, unknown> = {
+        role: [...request.roles],
+        'webpubsub.group': [...request.groups],
+      }
+      if (request.userId !== undefined && request.userId !== '') claims.sub = request.userId
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setAudience(`${request.endpoint}/${clientPathFor(request.protocol, request.hub)}`)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(expiresAt)
+        .sign(key)
+      return { token, issuedAtMs: issuedAt * 1000, expiresAtMs: expiresAt * 1000 }
+    },
+  }
+}
