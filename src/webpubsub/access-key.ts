@@ -26,7 +26,18 @@ export interface AccessKeySigner {
 }
 
 export function createAccessKeySigner(accessKey: string): AccessKeySigner {
-  const key = new TextEncoder().encode(accessKey)
+  const bytes = new TextEncoder().encode(accessKey)
+  // Imported once per isolate, not by jose on every signature. A value, not a shared promise:
+  // each request that finds it missing imports its own (import is local; nothing waits on I/O).
+  let imported: CryptoKey | undefined
+  const hmacKey = async (): Promise<CryptoKey> =>
+    (imported ??= await crypto.subtle.importKey(
+      'raw',
+      bytes,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    ))
   return {
     async sign(request, nowMs) {
       const issuedAt = Math.floor(nowMs / 1000)
@@ -41,7 +52,7 @@ export function createAccessKeySigner(accessKey: string): AccessKeySigner {
         .setAudience(`${request.endpoint}/${clientPathFor(request.protocol, request.hub)}`)
         .setIssuedAt(issuedAt)
         .setExpirationTime(expiresAt)
-        .sign(key)
+        .sign(await hmacKey())
       return { token, issuedAtMs: issuedAt * 1000, expiresAtMs: expiresAt * 1000 }
     },
   }
