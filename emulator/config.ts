@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { DEMO_TENANT_DOMAIN, DEMO_TENANT_ID } from './demo'
 import { isRouteName, type RouteName } from './lib/route-names'
-import { ROLES, type Role } from './roles'
+import { parseRole, type Role } from './roles'
 
 export interface Settings {
   /** `expires_in` of Entra access tokens; real Entra varies it (60–90 min by default). */
@@ -82,16 +82,20 @@ export function parseConfig(raw: unknown, source = 'config'): EmulatorConfig {
       input.apps.forEach((app: unknown, i) => {
         const a = app as AppConfig
         if (typeof a?.clientId !== 'string') problems.push(`apps[${i}].clientId must be a string`)
-        else if (a.role !== undefined && !ROLES.includes(a.role))
-          problems.push(`apps[${i}].role must be one of ${ROLES.join(', ')}`)
-        else config.apps.push(a)
+        else {
+          const parsed = a.role === undefined ? undefined : parseRole(a.role)
+          if (parsed !== undefined && 'problem' in parsed)
+            problems.push(`apps[${i}].role ${parsed.problem}`)
+          else config.apps.push({ ...a, role: parsed?.role })
+        }
       })
     } else problems.push('apps must be an array')
   }
   for (const [clientId, role] of Object.entries(asObject(input.roleAssignments))) {
     if (clientId === '//') continue
-    if (ROLES.includes(role as Role)) config.roleAssignments[clientId] = role as Role
-    else problems.push(`roleAssignments.${clientId} must be one of ${ROLES.join(', ')}`)
+    const parsed = parseRole(role)
+    if ('problem' in parsed) problems.push(`roleAssignments.${clientId} ${parsed.problem}`)
+    else config.roleAssignments[clientId] = parsed.role
   }
   for (const [route, ms] of Object.entries(asObject(input.latencyMs))) {
     if (isRouteName(route) && typeof ms === 'number' && ms >= 0) config.latencyMs[route] = ms

@@ -25,6 +25,7 @@ import { createClientService } from './client/index'
 import { createApp } from './http/app'
 import { WEBPUBSUB_SCOPE } from './entra/access-token'
 import { createSelfSigned, type SelfSigned } from './lib/self-signed'
+import { roleName } from './roles'
 import { createEmulatorState, type EmulatorState } from './state'
 import type { DemoApp, DemoCredentials, EmulatorOptions, RunningEmulator } from './types'
 
@@ -116,7 +117,7 @@ function closeServer(server: RunningEmulator['server'], state: EmulatorState): P
 export function demoCredentials(state: EmulatorState, url: string): DemoCredentials {
   const app = (key: (typeof DEMO_APPS)[number]['key']): DemoApp => {
     const seed = DEMO_APPS.find((s) => s.key === key)!
-    const result: DemoApp = { clientId: seed.clientId, role: state.roleOf(seed.clientId) }
+    const result: DemoApp = { clientId: seed.clientId, role: roleName(state.roleOf(seed.clientId)) }
     if (seed.secret) result.clientSecret = seed.secret.value
     if (seed.certificate) result.certificatePem = certificateBundle(state.demoCertificate)
     return result

@@ -29,7 +29,8 @@ export interface DemoApp {
   clientSecret?: string
   /** PKCS#8 PRIVATE KEY block followed by the CERTIFICATE block. */
   certificatePem?: string
-  role: 'owner' | 'reader' | 'none'
+  /** A built-in role's name, or a custom role's `Name`. */
+  role: string
 }
 
 export interface DemoCredentials {

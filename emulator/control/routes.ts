@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
 import { applySettings } from '../config'
-import { ROLES, type Role } from '../roles'
+import { parseRole, roleName } from '../roles'
 import type { ClientService } from '../client/index'
 import type { AppEnv } from '../http/context'
 import { readCertificate } from '../lib/pem'
@@ -101,17 +101,20 @@ export function controlRoutes(
   })
 
   control.put('/role-assignments', async (c) => {
-    const { clientId, role } = await readJson(c.req.raw)
+    const { clientId, role: raw } = await readJson(c.req.raw)
     if (typeof clientId !== 'string' || !state.apps.has(clientId))
       return badRequest('clientId names no registered app')
-    if (!ROLES.includes(role as Role)) return badRequest(`role must be one of ${ROLES.join(', ')}`)
-    state.roleAssignments.set(clientId, role as Role)
-    return c.json({ clientId, role }, 200)
+    const parsed = parseRole(raw)
+    if ('problem' in parsed) return badRequest(`role ${parsed.problem}`)
+    state.roleAssignments.set(clientId, parsed.role)
+    return c.json({ clientId, role: roleName(parsed.role) }, 200)
   })
 
   control.post('/apps', async (c) => {
-    const { role, secret, certificatePem } = await readJson(c.req.raw)
-    if (!ROLES.includes(role as Role)) return badRequest(`role must be one of ${ROLES.join(', ')}`)
+    const { role: raw, secret, certificatePem } = await readJson(c.req.raw)
+    const parsed = parseRole(raw)
+    if ('problem' in parsed) return badRequest(`role ${parsed.problem}`)
+    const role = parsed.role
     if (secret !== undefined && (typeof secret !== 'string' || secret === ''))
       return badRequest('secret must be a non-empty string')
     let certificate
@@ -137,7 +140,7 @@ export function controlRoutes(
       secrets: clientSecret === undefined ? [] : [{ value: clientSecret, expired: false }],
       certificates: certificate ? [certificate] : [],
     })
-    state.roleAssignments.set(clientId, role as Role)
+    state.roleAssignments.set(clientId, role)
     return c.json(clientSecret === undefined ? { clientId } : { clientId, clientSecret }, 201)
   })
 

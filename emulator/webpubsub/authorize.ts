@@ -1,7 +1,9 @@
 // Data-plane authorization: verify the Entra bearer token, then check the principal's role.
 // https://learn.microsoft.com/azure/azure-web-pubsub/howto-authorize-from-application
 import { errors as joseErrors, jwtVerify } from 'jose'
-import type { Role } from '../roles'
+import { roleGrants, type Role } from '../roles'
+
+export { roleGrants } from '../roles'
 import { WEBPUBSUB_AUDIENCE } from '../entra/access-token'
 import type { EmulatorState } from '../state'
 import { webPubSubError } from './errors'
@@ -21,15 +23,6 @@ export interface Principal {
 }
 
 export type AuthorizeResult = { ok: true; principal: Principal } | { ok: false; response: Response }
-
-/**
- * Owner has every data action (`…/WebPubSub/*`); Reader only `…/read` ones; none has nothing.
- */
-export function roleGrants(role: Role, dataAction: string): boolean {
-  if (role === 'owner') return true
-  if (role === 'reader') return dataAction.endsWith('/read')
-  return false
-}
 
 /**
  * Verifies `Authorization: Bearer <Entra token>` against the emulator's own signing key and checks

@@ -4,6 +4,7 @@ import { defaultConfig } from '../../emulator/config'
 import { issueAccessToken } from '../../emulator/entra/access-token'
 import { createSelfSigned } from '../../emulator/lib/self-signed'
 import { createEmulatorState } from '../../emulator/state'
+import { parseRole } from '../../emulator/roles'
 import { DATA_ACTIONS, authorizeRequest, roleGrants } from '../../emulator/webpubsub/authorize'
 
 const OWNER = 'e0000000-0000-4000-8000-0000000000a1'
@@ -91,5 +92,47 @@ describe('authorizeRequest', () => {
     expect(roleGrants('reader', DATA_ACTIONS.generateToken)).toBe(false)
     expect(roleGrants('owner', DATA_ACTIONS.closeConnections)).toBe(true)
     expect(roleGrants('none', 'Microsoft.SignalRService/WebPubSub/hubs/read')).toBe(false)
+  })
+})
+
+describe('custom roles (role definitions, as deploy/roles has them)', () => {
+  const custom = (dataActions: string[], notDataActions: string[] = []) => {
+    const parsed = parseRole({
+      Name: 'test',
+      DataActions: dataActions,
+      NotDataActions: notDataActions,
+    })
+    if ('problem' in parsed) throw new Error(parsed.problem)
+    return parsed.role
+  }
+
+  it('grants exactly the data actions named, case-insensitively', () => {
+    const role = custom([DATA_ACTIONS.generateToken.toUpperCase()])
+    expect(roleGrants(role, DATA_ACTIONS.generateToken)).toBe(true)
+    expect(roleGrants(role, DATA_ACTIONS.closeConnections)).toBe(false)
+    expect(roleGrants(role, DATA_ACTIONS.send)).toBe(false)
+  })
+
+  it('reads * as any text, minus NotDataActions', () => {
+    const role = custom(['Microsoft.SignalRService/WebPubSub/*'], [DATA_ACTIONS.send])
+    expect(roleGrants(role, DATA_ACTIONS.generateToken)).toBe(true)
+    expect(roleGrants(role, DATA_ACTIONS.closeConnections)).toBe(true)
+    expect(roleGrants(role, DATA_ACTIONS.send)).toBe(false)
+    // `.` is literal: a look-alike action is not matched.
+    expect(roleGrants(custom(['a.b']), 'aXb')).toBe(false)
+  })
+
+  it('refuses what is not a role', () => {
+    for (const value of [
+      'admin',
+      42,
+      null,
+      { Name: '' },
+      { Name: 'x', DataActions: 'y' },
+      { Name: 'x', DataActions: [], NotDataActions: [1] },
+    ]) {
+      expect(parseRole(value)).toHaveProperty('problem')
+    }
+    expect(parseRole('owner')).toEqual({ role: 'owner' })
   })
 })

@@ -67,7 +67,7 @@ describe('emulator config', () => {
         settings: { entraTokenLifetimeSeconds: -1 },
       }),
     ).toThrow(
-      /tenantId must be a string; apps\[0\]\.clientId must be a string; roleAssignments\.x must be one of owner, reader, none; latencyMs\.entra\.nope.*; entraTokenLifetimeSeconds must be an integer ≥ 1/,
+      /tenantId must be a string; apps\[0\]\.clientId must be a string; roleAssignments\.x must be one of owner, reader, none or a role definition; latencyMs\.entra\.nope.*; entraTokenLifetimeSeconds must be an integer ≥ 1/,
     )
   })
 })

@@ -17,7 +17,8 @@ export interface DemoApp {
   clientId: string
   clientSecret?: string
   certificatePem?: string
-  role: 'owner' | 'reader' | 'none'
+  /** A built-in role's name, or a custom role's Name. */
+  role: string
 }
 
 export interface DemoCredentials {
@@ -70,11 +71,12 @@ export const emulator = {
   }) {
     await control('PATCH', '/settings', settings)
   },
-  async assignRole(clientId: string, role: 'owner' | 'reader' | 'none'): Promise<void> {
+  /** A built-in role, or a role definition (deploy/roles/*.json as they are). */
+  async assignRole(clientId: string, role: 'owner' | 'reader' | 'none' | object): Promise<void> {
     await control('PUT', '/role-assignments', { clientId, role })
   },
   async registerApp(app: {
-    role: 'owner' | 'reader' | 'none'
+    role: 'owner' | 'reader' | 'none' | object
     secret?: string
     certificatePem?: string
   }) {
