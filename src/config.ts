@@ -98,13 +98,7 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 /** The variables this file reads; a change to any of them means the config must be parsed again. */
 export const CONFIG_VARIABLES = [
   ...AUTH_VARIABLES,
-  'AZURE_TENANT_ID',
-  'AZURE_CLIENT_ID',
-  'AZURE_CLIENT_SECRET',
-  'AZURE_CLIENT_CERTIFICATE',
-  'AZURE_AUTHORITY_HOST',
-  'WEBPUBSUB_ENDPOINT',
-  'WEBPUBSUB_SCOPE',
+  ...ENTRA_VARIABLES,
   'WEBPUBSUB_CONNECTION_STRING',
   'WEBPUBSUB_HUBS',
   'TOKEN_TTL_MINUTES',

@@ -8,21 +8,10 @@
 // lifetime. No `nbf` and no `iss`: the service checks the signature, `exp` and `aud` at connect.
 import { SignJWT } from 'jose'
 import type { ClientToken } from '../cache/client-token-cache'
-import { clientPathFor, type ClientProtocol } from './client-url'
-
-export interface SignRequest {
-  /** An http(s) origin without a trailing slash (config.ts guarantees it). */
-  endpoint: string
-  hub: string
-  protocol: ClientProtocol
-  userId?: string
-  roles: readonly string[]
-  groups: readonly string[]
-  minutesToExpire: number
-}
+import { clientPathFor, type ClientGrant } from './client-url'
 
 export interface AccessKeySigner {
-  sign(request: SignRequest, nowMs: number): Promise<ClientToken>
+  sign(request: ClientGrant, nowMs: number): Promise<ClientToken>
 }
 
 export function createAccessKeySigner(accessKey: string): AccessKeySigner {

@@ -4,6 +4,19 @@ export type ClientProtocol = 'default' | 'mqtt' | 'socketio'
 
 export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = ['default', 'mqtt', 'socketio']
 
+/** One client token's grant: where it connects and what it may do; issued by the Auth API or signed here. */
+export interface ClientGrant {
+  /** An http(s) origin without a trailing slash (config.ts guarantees it). */
+  endpoint: string
+  hub: string
+  protocol: ClientProtocol
+  /** Absent for a shared anonymous token. */
+  userId?: string
+  roles: readonly string[]
+  groups: readonly string[]
+  minutesToExpire: number
+}
+
 /** The `clientType` query value for :generateToken; @azure/web-pubsub sends these lower-case forms. */
 export function clientTypeFor(protocol: ClientProtocol): string | undefined {
   return protocol === 'default' ? undefined : protocol

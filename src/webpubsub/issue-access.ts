@@ -5,7 +5,7 @@ import { clientTokenKey } from '../cache/client-token-key'
 import { NegotiatorError, withRetryAfter } from '../errors'
 import type { Now, Sleep } from '../lib/clock'
 import type { AccessKeySigner } from './access-key'
-import { buildClientUrls, clientTypeFor, type ClientProtocol } from './client-url'
+import { buildClientUrls, clientTypeFor, type ClientGrant } from './client-url'
 import { generateClientToken } from './generate-token'
 import { checkClientToken } from './token-check'
 
@@ -31,15 +31,8 @@ export interface AccessTokenProvider {
  */
 export const UNAUTHORIZED_WINDOWS = { firstMs: 5_000, maxMs: 30_000 }
 
-export interface IssueAccessRequest {
-  endpoint: string
-  hub: string
-  protocol: ClientProtocol
-  userId?: string
-  roles: readonly string[]
-  groups: readonly string[]
-  minutesToExpire: number
-}
+/** What one negotiation asks to be issued. */
+export type IssueAccessRequest = ClientGrant
 
 /** Entra mode: the Auth API issues the token, with an Entra token from `tokens`. */
 export type EntraIssueDeps = CommonIssueDeps & { tokens: AccessTokenProvider; signer?: undefined }
