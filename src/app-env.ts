@@ -8,6 +8,7 @@ import type { Now, Sleep } from './lib/clock'
 import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
 import type { AccessKeySigner } from './webpubsub/access-key'
+import type { Failover } from './webpubsub/failover'
 import type { AuthApiProbe } from './webpubsub/readiness-probe'
 
 /** How client tokens are issued, following the config's `signing`. */
@@ -18,12 +19,15 @@ export type TokenIssuer =
       /** /readyz's cached Auth API probe (webpubsub/readiness-probe.ts). */
       authApiProbe: AuthApiProbe
     }
-  | { kind: 'access-key'; signer: AccessKeySigner }
+  /** One signer per resource, in config.resources' order. */
+  | { kind: 'access-key'; signers: readonly AccessKeySigner[] }
 
 /** Everything a request needs, built once per isolate from Env. */
 export interface Runtime {
   config: Config
   issuer: TokenIssuer
+  /** Which resource issues: breakers, probes, shared health (webpubsub/failover.ts). */
+  failover: Failover
   /** Client-token reuse; undefined when TOKEN_REUSE=off. */
   clientTokens: ClientTokenCache | undefined
   /** Undefined in anonymous mode. */

@@ -33,6 +33,7 @@ import { negotiateRoutes } from './routes/negotiate'
 import { openapiRoutes } from './routes/openapi'
 import { createAccessKeySigner } from './webpubsub/access-key'
 import { createClientTokenReuse } from './webpubsub/client-token-reuse'
+import { createFailover } from './webpubsub/failover'
 import { createAuthApiProbe } from './webpubsub/readiness-probe'
 
 export interface AppOptions {
@@ -126,7 +127,12 @@ export function createApp(options: AppOptions = {}) {
     let aesKey: CryptoKey
     if (config.signing === 'access-key') {
       // Access-key mode: tokens are signed here; no Entra token source, nothing to refresh.
-      issuer = { kind: 'access-key', signer: createAccessKeySigner(config.accessKey) }
+      issuer = {
+        kind: 'access-key',
+        signers: config.resources.map((resource) =>
+          createAccessKeySigner(resource.accessKey ?? config.accessKey),
+        ),
+      }
       aesKey = await aesKeyFrom(new TextEncoder().encode(config.accessKey))
     } else {
       let credential
@@ -162,7 +168,6 @@ export function createApp(options: AppOptions = {}) {
         kind: 'entra',
         tokens,
         authApiProbe: createAuthApiProbe({
-          endpoint: config.endpoint,
           hub: config.hubs[0] ?? '',
           minutesToExpire: config.tokenTtlMinutes,
           now,
@@ -170,6 +175,17 @@ export function createApp(options: AppOptions = {}) {
         }),
       }
     }
+    const failoverLog = createLogger({ component: 'failover' }, writeLog, config.logLevel)
+    const failover = createFailover({
+      endpoints: config.resources.map((resource) => resource.endpoint),
+      passive: issuer.kind === 'entra',
+      fetch: upstreamFetch,
+      now,
+      kv: kvBinding,
+      log: (event, fields) => failoverLog('warn', event, fields),
+    })
+    // Before the first negotiation: the cron's view of which resources are down.
+    await failover.loadShared()
     const callerLog = createLogger({ component: 'caller' }, writeLog, config.logLevel)
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
@@ -197,6 +213,7 @@ export function createApp(options: AppOptions = {}) {
       runtime: {
         config,
         issuer,
+        failover,
         clientTokens,
         caller,
         rateLimiter: env.RATE_LIMITER as RateLimiter | undefined,
@@ -287,6 +304,14 @@ export function createApp(options: AppOptions = {}) {
       return 'config_invalid'
     }
     const { runtime } = state
+    if (runtime.failover.health !== undefined) {
+      // Every resource probed, and the outcome shared through KV with every isolate.
+      const shared = await runtime.failover.probeAll()
+      log('info', 'scheduled_health', {
+        down: shared.resources.filter((resource) => !resource.healthy).length,
+        resources: shared.resources.length,
+      })
+    }
     if (runtime.issuer.kind === 'access-key') {
       // Access-key mode keeps no Entra token: nothing to refresh.
       log('info', 'scheduled_refresh', { outcome: 'no_entra' })

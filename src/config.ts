@@ -47,6 +47,17 @@ export interface AccessKeySigningConfig {
   readonly accessKey: string
 }
 
+/** One Web PubSub resource a client token may come from. */
+export interface WebPubSubResource {
+  /** The endpoint origin, without a trailing slash. */
+  readonly endpoint: string
+  /** Access-key mode: this resource's own AccessKey (a secret). */
+  readonly accessKey?: string
+}
+
+/** At most this many resources in all: each one tried costs a share of the 5 s budget. */
+export const MAX_RESOURCES = 5
+
 export type Config = CommonConfig & (EntraSigningConfig | AccessKeySigningConfig)
 /** A Config in the Entra mode: what the Entra token source needs. */
 export type EntraConfig = CommonConfig & EntraSigningConfig
@@ -59,6 +70,7 @@ export const ENTRA_VARIABLES = [
   'AZURE_CLIENT_CERTIFICATE',
   'AZURE_AUTHORITY_HOST',
   'WEBPUBSUB_ENDPOINT',
+  'WEBPUBSUB_SECONDARY_ENDPOINTS',
   'WEBPUBSUB_SCOPE',
 ] as const
 
@@ -67,6 +79,13 @@ export interface CommonConfig {
   readonly auth: AuthConfig
   /** Web PubSub endpoint origin, without a trailing slash (from the connection string in key mode). */
   readonly endpoint: string
+  /**
+   * Every resource in order of preference: the primary (`endpoint`) first, then the secondaries
+   * (WEBPUBSUB_SECONDARY_ENDPOINTS, or WEBPUBSUB_SECONDARY_CONNECTION_STRINGS in access-key mode).
+   */
+  readonly resources: readonly WebPubSubResource[]
+  /** The longest endpoint: URL-length checks measure with it, whichever resource issues. */
+  readonly longestEndpoint: string
   /** Allowed hubs; the first is the default. */
   readonly hubs: readonly string[]
   readonly tokenTtlMinutes: number
@@ -100,6 +119,7 @@ export const CONFIG_VARIABLES = [
   ...AUTH_VARIABLES,
   ...ENTRA_VARIABLES,
   'WEBPUBSUB_CONNECTION_STRING',
+  'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
   'WEBPUBSUB_HUBS',
   'TOKEN_TTL_MINUTES',
   'TOKEN_CACHE_KEY',
@@ -134,6 +154,9 @@ const VARIABLE_MEANINGS: Record<string, string> = {
   WEBPUBSUB_ENDPOINT:
     "your Web PubSub resource's endpoint from its Overview page in the Azure portal, " +
     'e.g. https://contoso.webpubsub.azure.com',
+  WEBPUBSUB_SECONDARY_ENDPOINTS:
+    'the endpoints of your other Web PubSub resources (other regions), comma-separated, ' +
+    'e.g. https://contoso-westeurope.webpubsub.azure.com',
   CORS_ORIGINS: "your web app's exact origins, comma-separated, e.g. https://app.contoso.com",
   TOKEN_CACHE_KEY: 'base64 of 32 random bytes (openssl rand -base64 32)',
 }
@@ -145,6 +168,7 @@ const SECRET_VARIABLES = new Set([
   'AZURE_CLIENT_CERTIFICATE',
   'TOKEN_CACHE_KEY',
   'WEBPUBSUB_CONNECTION_STRING',
+  'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
 ])
 
 function placeholderProblem(name: string, value: string): string | undefined {
@@ -189,6 +213,12 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
 
   // The endpoint even when the rest is wrong: the policy's URL-length checks measure with it.
   const { endpoint, signing } = parseSigning(text, report)
+  const resources = parseResources(text, report, endpoint, signing)
+  const longestEndpoint = resources.reduce(
+    (longest, resource) =>
+      resource.endpoint.length > longest.length ? resource.endpoint : longest,
+    endpoint,
+  )
 
   const hubs = (text('WEBPUBSUB_HUBS') ?? '')
     .split(',')
@@ -222,7 +252,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     report('TOKEN_CACHE_KEY', 'must be base64 of exactly 32 random bytes (openssl rand -base64 32)')
   }
 
-  const policy = parsePolicy(env.POLICY, hubs, tokenTtlMinutes, endpoint, (problem) =>
+  const policy = parsePolicy(env.POLICY, hubs, tokenTtlMinutes, longestEndpoint, (problem) =>
     report('POLICY', problem),
   )
 
@@ -296,6 +326,8 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     auth,
     ...signing,
     endpoint,
+    resources,
+    longestEndpoint,
     hubs: Object.freeze(hubs),
     tokenTtlMinutes,
     policy,
@@ -346,6 +378,70 @@ function parseSigning(
   )
   const signing = { signing: 'access-key', accessKey: parsed.connection.accessKey } as const
   return { endpoint, signing: valid ? signing : undefined }
+}
+
+/**
+ * The primary and the secondary resources. Entra mode: WEBPUBSUB_SECONDARY_ENDPOINTS, one Entra
+ * token serving all (the scope is the service's, not a resource's). Access-key mode: each
+ * resource has its own key, so WEBPUBSUB_SECONDARY_CONNECTION_STRINGS. Lists are comma-separated
+ * (neither an origin nor a base64 key holds a comma); a problem names the entry by its position,
+ * never quoting a connection string.
+ */
+function parseResources(
+  text: Text,
+  report: Report,
+  endpoint: string,
+  signing: EntraSigningConfig | AccessKeySigningConfig | undefined,
+): WebPubSubResource[] {
+  const accessKeyMode = text('WEBPUBSUB_CONNECTION_STRING') !== undefined
+  const primary: WebPubSubResource =
+    signing?.signing === 'access-key' ? { endpoint, accessKey: signing.accessKey } : { endpoint }
+  const resources = [primary]
+  const list = (name: string): string[] =>
+    (text(name) ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+  const endpoints = list('WEBPUBSUB_SECONDARY_ENDPOINTS')
+  const connectionStrings = list('WEBPUBSUB_SECONDARY_CONNECTION_STRINGS')
+  if (!accessKeyMode && connectionStrings.length > 0) {
+    report(
+      'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
+      'is for access-key mode (with WEBPUBSUB_CONNECTION_STRING); with Entra, list the ' +
+        'secondary endpoints in WEBPUBSUB_SECONDARY_ENDPOINTS',
+    )
+  }
+  const name = accessKeyMode
+    ? 'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS'
+    : 'WEBPUBSUB_SECONDARY_ENDPOINTS'
+  const entries = accessKeyMode ? connectionStrings : endpoints
+  if (entries.length + 1 > MAX_RESOURCES) {
+    report(name, `lists ${entries.length} resources; at most ${MAX_RESOURCES - 1} secondaries`)
+  }
+  entries.forEach((entry, index) => {
+    const entryReport: Report = (_variable, problem) =>
+      report(name, `entry ${index + 1} ${problem}`)
+    if (accessKeyMode) {
+      const parsed = parseConnectionString(entry)
+      if (!parsed.ok) {
+        for (const problem of parsed.problems) entryReport(name, problem)
+        return
+      }
+      const secondary = parseHttpsOrigin(name, parsed.connection.endpointUrl, entryReport)
+      resources.push({ endpoint: secondary, accessKey: parsed.connection.accessKey })
+    } else {
+      resources.push({ endpoint: parseHttpsOrigin(name, entry, entryReport) })
+    }
+  })
+  const seen = new Set<string>()
+  resources.forEach((resource, index) => {
+    if (resource.endpoint === '') return
+    if (seen.has(resource.endpoint)) {
+      report(name, `entry ${index} names the primary or an earlier entry again; list each once`)
+    }
+    seen.add(resource.endpoint)
+  })
+  return resources
 }
 
 function parseEntraSigning(

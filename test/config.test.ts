@@ -323,6 +323,7 @@ describe('config', () => {
         'AZURE_CLIENT_CERTIFICATE',
         'TOKEN_CACHE_KEY',
         'WEBPUBSUB_CONNECTION_STRING',
+        'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
       ]
       // Read in jwt mode; POLICY is a table, not text.
       const names = CONFIG_VARIABLES.filter(

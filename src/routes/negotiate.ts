@@ -11,6 +11,7 @@ import { addTiming } from '../http/server-timing'
 import { NegotiatorError } from '../errors'
 import { clientTypeFor, type ClientProtocol } from '../webpubsub/client-url'
 import { generateTokenUrl } from '../webpubsub/generate-token'
+import { issueWithFailover } from '../webpubsub/failover'
 import { issueClientAccess } from '../webpubsub/issue-access'
 import { readNegotiateRequest } from './negotiate-request'
 
@@ -63,34 +64,56 @@ async function negotiate(c: Context<AppEnv>) {
   const grant = decide(hubPolicy, identity, { groups, ttlMinutes: minutesToExpire })
   // A shared anonymous hub names no user: all its anonymous callers share one token per grant.
   const tokenUserId = hubPolicy.sharedAnonymousToken ? undefined : userId
-  checkUrlLengths(config.endpoint, hub, protocol, tokenUserId, grant, groups.length)
+  checkUrlLengths(config.longestEndpoint, hub, protocol, tokenUserId, grant, groups.length)
   // A random anonymous user id is never seen again: reusing its token could never pay off.
   const reusable = config.auth.mode !== 'anonymous' || tokenUserId === undefined
   const log = c.get('log')
-  const { issuer } = runtime
-  const access = await issueClientAccess(
+  const { issuer, failover } = runtime
+  const waitUntil = c.get('waitUntil')
+  failover.maintain(waitUntil)
+  const deadlineMs = runtime.now() + runtime.upstreamDeadlineMs
+  const logEvent = ({ event, ...fields }: Record<string, unknown>) =>
+    log('info', String(event), fields)
+  const access = await issueWithFailover(
+    failover,
     {
-      endpoint: config.endpoint,
-      hub,
-      protocol,
-      userId: tokenUserId,
-      roles: grant.roles,
-      groups: grant.groups,
-      minutesToExpire: grant.minutesToExpire,
-    },
-    {
-      ...(issuer.kind === 'access-key'
-        ? { signer: issuer.signer }
-        : { tokens: issuer.tokens, reuse: reusable ? runtime.clientTokens : undefined }),
-      fetch: runtime.fetch,
       now: runtime.now,
-      sleep: runtime.sleep,
-      deadlineMs: runtime.now() + runtime.upstreamDeadlineMs,
-      waitUntil: c.get('waitUntil'),
-      log: ({ event, ...fields }) => log('info', String(event), fields),
-      timing: (name, durationMs, description) =>
-        addTiming(c.get('timings'), name, durationMs, description),
+      deadlineMs,
+      log: ({ event, ...fields }) => log('warn', String(event), fields),
     },
+    (index, budget) =>
+      issueClientAccess(
+        {
+          endpoint: failover.endpoints[index]!,
+          hub,
+          protocol,
+          userId: tokenUserId,
+          roles: grant.roles,
+          groups: grant.groups,
+          minutesToExpire: grant.minutesToExpire,
+        },
+        {
+          ...(issuer.kind === 'access-key'
+            ? { signer: issuer.signers[index]! }
+            : { tokens: issuer.tokens, reuse: reusable ? runtime.clientTokens : undefined }),
+          fetch: runtime.fetch,
+          now: runtime.now,
+          sleep: runtime.sleep,
+          deadlineMs: budget.deadlineMs,
+          maxAttempts: budget.last ? undefined : 1,
+          onAuthApiOutcome:
+            failover.health === undefined
+              ? undefined
+              : (ok) =>
+                  ok
+                    ? failover.health?.recordSuccess(index)
+                    : failover.health?.recordFailure(index),
+          waitUntil,
+          log: logEvent,
+          timing: (name, durationMs, description) =>
+            addTiming(c.get('timings'), name, durationMs, description),
+        },
+      ),
   )
   log('debug', 'negotiated', {
     hub,

@@ -23,6 +23,8 @@ export interface GenerateTokenDeps {
   sleep: Sleep
   deadlineMs: number
   accessToken: string
+  /** Default 4 (the Azure SDK's); 1 when another resource can be tried instead (failover.ts). */
+  maxAttempts?: number
   onRetry?: RetryOptions['onRetry']
 }
 

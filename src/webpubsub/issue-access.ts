@@ -7,6 +7,7 @@ import type { Now, Sleep } from '../lib/clock'
 import type { AccessKeySigner } from './access-key'
 import { buildClientUrls, clientTypeFor, type ClientGrant } from './client-url'
 import { generateClientToken } from './generate-token'
+import { isResourceFailure } from './failover'
 import { checkClientToken } from './token-check'
 
 /** The Entra side as this module needs it (implemented by entra/token-source.ts). */
@@ -51,6 +52,10 @@ export interface CommonIssueDeps {
   timing?: (name: 'entra' | 'authapi', durationMs: number, description?: string) => void
   /** Hands out a still-fresh token of the same grant again (TOKEN_REUSE); absent: always fetch. */
   reuse?: ClientTokenCache
+  /** Auth API attempts on this resource; 1 when failover has another resource to try. */
+  maxAttempts?: number
+  /** Told the outcome of each Auth API call on this resource: its breaker's passive signal. */
+  onAuthApiOutcome?: (ok: boolean) => void
 }
 
 /**
@@ -133,14 +138,17 @@ async function fetchClientToken(
           sleep: deps.sleep,
           deadlineMs: deps.deadlineMs,
           accessToken: entra.accessToken,
+          maxAttempts: deps.maxAttempts,
           onRetry: (info) => deps.log({ event: 'authapi_retry', ...info }),
         },
       )
       deps.timing?.('authapi', deps.now() - authStartMs, 'fetched')
       const life = checkClientToken(token, request.endpoint, request.hub, deps.now())
+      deps.onAuthApiOutcome?.(true)
       return { token, ...life }
     } catch (error) {
       deps.timing?.('authapi', deps.now() - authStartMs)
+      if (isResourceFailure(error)) deps.onAuthApiOutcome?.(false)
       const unauthorized =
         error instanceof NegotiatorError && error.code === 'webpubsub_unauthorized'
       if (!unauthorized) throw error

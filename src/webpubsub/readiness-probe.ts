@@ -33,13 +33,15 @@ export interface ProbeResult extends ProbeOutcome {
   cached: boolean
 }
 
+/** What a probe needs; `endpoint` is the resource negotiations would use now. */
+export type ProbeDeps = Omit<EntraIssueDeps, 'reuse' | 'timing'> & { endpoint: string }
+
 export interface AuthApiProbe {
   /** The last outcome while it is fresh, else a new probe (one at a time per isolate). */
-  check(deps: Omit<EntraIssueDeps, 'reuse' | 'timing'>): Promise<ProbeResult>
+  check(deps: ProbeDeps): Promise<ProbeResult>
 }
 
 export function createAuthApiProbe(options: {
-  endpoint: string
   hub: string
   minutesToExpire: number
   now: Now
@@ -87,11 +89,11 @@ export function createAuthApiProbe(options: {
     },
   }
 
-  async function probe(deps: Omit<EntraIssueDeps, 'reuse' | 'timing'>): Promise<ProbeOutcome> {
+  async function probe(deps: ProbeDeps): Promise<ProbeOutcome> {
     try {
       await issueClientAccess(
         {
-          endpoint: options.endpoint,
+          endpoint: deps.endpoint,
           hub: options.hub,
           protocol: 'default',
           userId: PROBE_USER_ID,
