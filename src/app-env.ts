@@ -7,6 +7,7 @@ import type { EntraTokenSource } from './entra/token-source'
 import type { Now, Sleep } from './lib/clock'
 import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
+import type { UserIdHasher } from './lib/user-id-hash'
 import type { AccessKeySigner } from './webpubsub/access-key'
 import type { Failover } from './webpubsub/failover'
 import type { AuthApiProbe } from './webpubsub/readiness-probe'
@@ -39,6 +40,8 @@ export interface Runtime {
   now: Now
   sleep: Sleep
   upstreamDeadlineMs: number
+  /** LOG_USER_ID=hash: the keyed hash written in place of user ids (lib/user-id-hash.ts). */
+  hashUserId: UserIdHasher | undefined
   writeLog: (line: string) => void
 }
 

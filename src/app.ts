@@ -27,7 +27,9 @@ import {
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { serverTimingHeader } from './http/server-timing'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
+import { decodeBase64 } from './lib/base64'
 import { createLogger } from './lib/log'
+import { createUserIdHasher } from './lib/user-id-hash'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { openapiRoutes } from './routes/openapi'
@@ -119,12 +121,23 @@ export function createApp(options: AppOptions = {}) {
     const { config } = parsed
     const kvBinding = env.TOKEN_CACHE as KvLike | undefined
     let issuer: TokenIssuer
-    /** The AES key of KV and Cache API entries: TOKEN_CACHE_KEY, else derived from the secret. */
-    const aesKeyFrom = (material: Uint8Array) =>
-      config.cacheKeyBase64 !== undefined
-        ? importCacheKey(config.cacheKeyBase64)
-        : deriveCacheKey(material)
-    let aesKey: CryptoKey
+    /**
+     * The secret material behind the AES key of KV and Cache API entries and the user-id hash key:
+     * TOKEN_CACHE_KEY when set, else the credential (or the access key).
+     */
+    const keysFrom = async (credentialMaterial: Uint8Array) => {
+      const material =
+        config.cacheKeyBase64 !== undefined
+          ? (decodeBase64(config.cacheKeyBase64) ?? credentialMaterial)
+          : credentialMaterial
+      return {
+        aesKey: await (config.cacheKeyBase64 !== undefined
+          ? importCacheKey(config.cacheKeyBase64)
+          : deriveCacheKey(material)),
+        hashUserId: config.logUserId === 'hash' ? await createUserIdHasher(material) : undefined,
+      }
+    }
+    let keys: Awaited<ReturnType<typeof keysFrom>>
     if (config.signing === 'access-key') {
       // Access-key mode: tokens are signed here; no Entra token source, nothing to refresh.
       issuer = {
@@ -133,7 +146,7 @@ export function createApp(options: AppOptions = {}) {
           createAccessKeySigner(resource.accessKey ?? config.accessKey),
         ),
       }
-      aesKey = await aesKeyFrom(new TextEncoder().encode(config.accessKey))
+      keys = await keysFrom(new TextEncoder().encode(config.accessKey))
     } else {
       let credential
       try {
@@ -150,14 +163,17 @@ export function createApp(options: AppOptions = {}) {
         }
       }
       const cacheKey = await entraTokenCacheKey(config, credential)
-      aesKey = await aesKeyFrom(credential.keyMaterial)
+      keys = await keysFrom(credential.keyMaterial)
       const log = createLogger({ component: 'entra-token' }, writeLog, config.logLevel)
       const tokens = createEntraTokenSource({
         config,
         credential,
         cacheKey,
         memory,
-        kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
+        kv:
+          kvBinding === undefined
+            ? undefined
+            : createEncryptedKv({ kv: kvBinding, key: keys.aesKey }),
         fetch: upstreamFetch,
         now,
         sleep,
@@ -190,7 +206,10 @@ export function createApp(options: AppOptions = {}) {
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
       now,
-      kv: kvBinding === undefined ? undefined : createEncryptedKv({ kv: kvBinding, key: aesKey }),
+      kv:
+        kvBinding === undefined
+          ? undefined
+          : createEncryptedKv({ kv: kvBinding, key: keys.aesKey }),
       log: (event, fields) => callerLog('warn', event, fields),
     })
     const reuseLog = createLogger({ component: 'client-token' }, writeLog, config.logLevel)
@@ -198,7 +217,7 @@ export function createApp(options: AppOptions = {}) {
       config: config.tokenReuse,
       memory: clientTokenMemory,
       caches: cacheStorage,
-      key: aesKey,
+      key: keys.aesKey,
       now,
       sleep,
       log: ({ event, ...fields }) => reuseLog('warn', event, fields),
@@ -222,6 +241,7 @@ export function createApp(options: AppOptions = {}) {
         now,
         sleep,
         upstreamDeadlineMs: options.upstreamDeadlineMs ?? 5_000,
+        hashUserId: keys.hashUserId,
         writeLog,
       },
     }

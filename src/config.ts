@@ -103,8 +103,10 @@ export interface CommonConfig {
   readonly cacheKeyBase64: string | undefined
   /** Client-token reuse (cache/client-token-cache.ts). */
   readonly tokenReuse: TokenReuseConfig
-  /** LOG_LEVEL: the least severe level written (default info; a negotiation is logged at debug). */
+  /** LOG_LEVEL: the least severe level written (default info, which includes the audit line). */
   readonly logLevel: LogLevel
+  /** LOG_USER_ID: `plain` (default) logs user ids as they are, `hash` a keyed hash of them. */
+  readonly logUserId: 'plain' | 'hash'
 }
 
 export interface ConfigProblem {
@@ -129,6 +131,7 @@ export const CONFIG_VARIABLES = [
   'MAX_REQUESTED_GROUPS',
   ...TOKEN_REUSE_VARIABLES,
   'LOG_LEVEL',
+  'LOG_USER_ID',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -311,6 +314,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   if (!LOG_LEVELS.includes(logLevel)) {
     report('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (default info)`)
   }
+  const logUserId = (text('LOG_USER_ID') ?? 'plain').toLowerCase()
+  if (logUserId !== 'plain' && logUserId !== 'hash') {
+    report('LOG_USER_ID', 'must be plain (the default) or hash (a keyed hash of each user id)')
+  }
   for (const [hub, hubPolicy] of Object.entries(policy.hubs)) {
     if (hubPolicy.sharedAnonymousToken && auth.mode !== 'anonymous') {
       report(
@@ -338,6 +345,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     cacheKeyBase64,
     tokenReuse,
     logLevel,
+    logUserId: logUserId === 'hash' ? 'hash' : 'plain',
   }
   return { ok: true, config: Object.freeze(config) }
 }

@@ -33,6 +33,7 @@ const methodNotAllowed = (method: string): NegotiatorError =>
 const MAX_AUTH_API_URL_LENGTH = 8000
 
 async function negotiate(c: Context<AppEnv>) {
+  const startMs = performance.now()
   // Hono answers HEAD with the GET handler minus the body; a HEAD must not mint a token.
   if (c.req.method === 'HEAD') throw methodNotAllowed('HEAD')
   const state = c.get('runtime')
@@ -74,6 +75,8 @@ async function negotiate(c: Context<AppEnv>) {
   const deadlineMs = runtime.now() + runtime.upstreamDeadlineMs
   const logEvent = ({ event, ...fields }: Record<string, unknown>) =>
     log('info', String(event), fields)
+  /** Where the Entra token came from (memory, kv, fetch); none when no Auth API call was made. */
+  let entraSource: string | undefined
   const access = await issueWithFailover(
     failover,
     {
@@ -81,8 +84,9 @@ async function negotiate(c: Context<AppEnv>) {
       deadlineMs,
       log: ({ event, ...fields }) => log('warn', String(event), fields),
     },
-    (index, budget) =>
-      issueClientAccess(
+    async (index, budget) => ({
+      resource: index,
+      ...(await issueClientAccess(
         {
           endpoint: failover.endpoints[index]!,
           hub,
@@ -110,18 +114,35 @@ async function negotiate(c: Context<AppEnv>) {
                     : failover.health?.recordFailure(index),
           waitUntil,
           log: logEvent,
-          timing: (name, durationMs, description) =>
-            addTiming(c.get('timings'), name, durationMs, description),
+          timing: (name, durationMs, description) => {
+            if (name === 'entra') entraSource = description
+            addTiming(c.get('timings'), name, durationMs, description)
+          },
         },
-      ),
+      )),
+    }),
   )
-  log('debug', 'negotiated', {
-    hub,
-    protocol,
-    authMode: config.auth.mode,
-    roles: grant.roles.length,
-    clientToken: access.source,
-  })
+  // The audit trail: one line per negotiation saying who got what, from where; never a token.
+  // Skipped whole (hash included) when LOG_LEVEL is above info.
+  if (config.logLevel === 'info' || config.logLevel === 'debug') {
+    const who =
+      tokenUserId === undefined || runtime.hashUserId === undefined
+        ? { userId: tokenUserId ?? null }
+        : { userIdHash: await runtime.hashUserId(tokenUserId) }
+    log('info', 'negotiated', {
+      hub,
+      protocol,
+      authMode: config.auth.mode,
+      ...who,
+      roles: grant.roles,
+      groups: grant.groups,
+      expiresAt: new Date(access.expiresAtMs).toISOString(),
+      entraToken: entraSource ?? null,
+      clientToken: access.source,
+      resource: failover.endpoints[access.resource],
+      latencyMs: Math.round(performance.now() - startMs),
+    })
+  }
   // Negotiate again after three quarters of the token's own life (iat to exp), whether it is fresh
   // or reused: early enough to ride out a slow or failing negotiation before it expires.
   const refreshAfterMs = access.issuedAtMs + (access.expiresAtMs - access.issuedAtMs) * 0.75

@@ -1,4 +1,4 @@
-// LOG_LEVEL: a successful negotiation is a debug line; lifecycle events are info; problems always show.
+// LOG_LEVEL: a negotiation's audit line and lifecycle events are info; problems always show.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { emulator } from '../support/emulator'
 import { createHarness, problemOf } from '../support/harness'
@@ -9,22 +9,19 @@ const events = (logs: string[]) =>
   logs.map((line) => JSON.parse(line) as { level: string; event: string; requestId?: string })
 
 describe('LOG_LEVEL', () => {
-  it('writes no line per successful negotiation by default, only the first token fetch', async () => {
+  it('writes one negotiated line per negotiation by default (info), with the request id', async () => {
     const h = await createHarness()
-    for (let i = 0; i < 3; i++) expect((await h.request('/negotiate')).status).toBe(200)
-    const written = events(h.logs)
-    expect(written.filter((line) => line.event === 'negotiated')).toEqual([])
-    // The Entra token was fetched once: an info line, written at the default level.
-    expect(written.filter((line) => line.level === 'info').length).toBeGreaterThan(0)
-  })
-
-  it('writes one negotiated line per negotiation at debug, with the request id', async () => {
-    const h = await createHarness({ vars: { LOG_LEVEL: 'debug' } })
     for (let i = 0; i < 3; i++) expect((await h.request('/negotiate')).status).toBe(200)
     const negotiated = events(h.logs).filter((line) => line.event === 'negotiated')
     expect(negotiated).toHaveLength(3)
     expect(new Set(negotiated.map((line) => line.requestId)).size).toBe(3)
-    expect(negotiated.every((line) => line.level === 'debug')).toBe(true)
+    expect(negotiated.every((line) => line.level === 'info')).toBe(true)
+  })
+
+  it('writes the same lines at debug', async () => {
+    const h = await createHarness({ vars: { LOG_LEVEL: 'debug' } })
+    for (let i = 0; i < 2; i++) expect((await h.request('/negotiate')).status).toBe(200)
+    expect(events(h.logs).filter((line) => line.event === 'negotiated')).toHaveLength(2)
   })
 
   it('keeps warnings at warn and drops info lines', async () => {
