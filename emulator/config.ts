@@ -1,7 +1,8 @@
-// The emulator's configuration file (JSON): tenant, extra apps, role assignments, latency, settings.
+// The emulator's configuration file (JSON): tenant, apps, role assignments, latency, settings, resources.
 import { readFile } from 'node:fs/promises'
 import { DEMO_TENANT_DOMAIN, DEMO_TENANT_ID } from './demo'
 import { isRouteName, type RouteName } from './lib/route-names'
+import { isResourceCount, MAX_RESOURCES, MIN_RESOURCES } from './resources/count'
 import { parseRole, type Role } from './roles'
 
 export interface Settings {
@@ -40,6 +41,8 @@ export interface EmulatorConfig {
    * HS256 tokens signed with it, and the demo credentials include a connection string.
    */
   accessKey?: string
+  /** How many Web PubSub resources to run (1–5); `startEmulator({ resources })` overrides it. */
+  resources?: number
 }
 
 export function defaultConfig(): EmulatorConfig {
@@ -109,6 +112,10 @@ export function parseConfig(raw: unknown, source = 'config'): EmulatorConfig {
     )
       config.accessKey = input.accessKey
     else problems.push('accessKey must be a non-empty string without ";"')
+  }
+  if (input.resources !== undefined) {
+    if (isResourceCount(input.resources)) config.resources = input.resources
+    else problems.push(`resources must be an integer ${MIN_RESOURCES}–${MAX_RESOURCES}`)
   }
   const settingsProblem = applySettings(config.settings, asObject(input.settings))
   if (settingsProblem) problems.push(settingsProblem)

@@ -1,4 +1,5 @@
-// The emulator's module API: startEmulator() serves local Entra + Web PubSub REST on one origin.
+// The emulator's module API: startEmulator() serves local Entra + Web PubSub REST on one origin,
+// and with `resources: n` further Web PubSub resources on their own ports (emulator/resources/).
 //
 // State (emulator/state.ts, `RunningEmulator.state`): one mutable object shared by every route.
 //   apps              clientId → { objectId, secrets, certificates }   (demo apps + config + control API)
@@ -12,25 +13,40 @@
 //                     per route name (chaos: seeded random faults, emulator/control/chaos.ts)
 //   jtiSeen           client-assertion jti replay cache;  closing: aborted by close()
 //   now()             the clock (ms); reset() restores everything but the keys to the config's
+//   down, roleOverrides  resource 0's outage switch and per-resource roles;  otherResources: the
+//                     states of resources 1…n−1 (own counters, faults, signer, switches; Entra
+//                     shared), reset by reset() too
 // Reuse `authorizeRequest` (emulator/webpubsub/authorize.ts) for further data-plane routes.
 import { mkdir, writeFile } from 'node:fs/promises'
-import { createServer as createHttpServer } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { getRequestListener } from '@hono/node-server'
 import { loadConfig } from './config'
 import { DEMO_APPS } from './demo'
 import { createClientService } from './client/index'
 import { createApp } from './http/app'
+import { closeServer, listen, serve } from './http/server'
 import { WEBPUBSUB_SCOPE } from './entra/access-token'
 import { createSelfSigned, type SelfSigned } from './lib/self-signed'
+import { connectionString, resourceAccessKey } from './resources/access-key'
+import { isResourceCount, MAX_RESOURCES, MIN_RESOURCES } from './resources/count'
+import { startOtherResources } from './resources/start'
 import { roleName } from './roles'
 import { createEmulatorState, type EmulatorState } from './state'
-import type { DemoApp, DemoCredentials, EmulatorOptions, RunningEmulator } from './types'
+import type {
+  DemoApp,
+  DemoCredentials,
+  EmulatorOptions,
+  EmulatorResource,
+  RunningEmulator,
+} from './types'
 
-export type { DemoApp, DemoCredentials, EmulatorOptions, RunningEmulator } from './types'
-export type { EmulatorState } from './state'
+export type {
+  DemoApp,
+  DemoCredentials,
+  EmulatorOptions,
+  EmulatorResource,
+  RunningEmulator,
+} from './types'
+export type { EmulatorState, ResourceState } from './state'
 export { authorizeRequest, DATA_ACTIONS } from './webpubsub/authorize'
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -41,6 +57,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       throw new Error('accessKey must be a non-empty string without ";"')
     config.accessKey = options.accessKey
   }
+  const resourceCount = options.resources ?? config.resources ?? 1
+  if (!isResourceCount(resourceCount))
+    throw new Error(`resources must be an integer ${MIN_RESOURCES}–${MAX_RESOURCES}`)
   const [demoCertificate, tlsCertificate] = await Promise.all([
     createSelfSigned({ commonName: 'webpubsub-emulator-demo-app' }),
     options.tls
@@ -54,32 +73,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   ])
   const state = await createEmulatorState({ config, demoCertificate })
 
-  const server = tlsCertificate
-    ? createHttpsServer({ cert: tlsCertificate.certificatePem, key: tlsCertificate.privateKeyPem })
-    : createHttpServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => resolve())
+  const { server, port, url } = await listen(tlsCertificate, options.port ?? 0, host)
+  const others = await startOtherResources(state, resourceCount, {
+    host,
+    // A fixed main port gives the others fixed ports next to it, for dev configs to name.
+    basePort: options.port ? port : 0,
+    certificate: tlsCertificate,
+    quiet: options.quiet ?? false,
+  }).catch(async (error: unknown) => {
+    await closeServer(server, state.closing)
+    throw error
   })
-  const port = (server.address() as AddressInfo).port
-  const url = `${tlsCertificate ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`
-  const demo = demoCredentials(state, url)
+  const endpoints = [url, ...others.map((resource) => resource.url)]
+  const demo = demoCredentials(state, url, endpoints)
   const clientService = createClientService({
     signer: state.clientTokenSigner,
     nowMs: () => state.now(),
     log: options.quiet ? undefined : (line) => console.log(JSON.stringify(line)),
   })
   const app = createApp(state, {
-    credentials: () => demoCredentials(state, url),
+    credentials: () => demoCredentials(state, url, endpoints),
     quiet: options.quiet ?? false,
     clientService,
     oidcIssuer: demo.oidcIssuer,
+    otherClientServices: others.map((resource) => resource.clientService),
   })
-  server.on('request', getRequestListener(app.fetch))
-  // WebSocket clients connect on the same origin as the REST API, as on Azure.
-  server.on('upgrade', (request, socket, head) => {
-    if (!clientService.handleUpgrade(request, socket, head)) socket.destroy()
-  })
+  serve(server, app, state, clientService)
 
   let caCertPath: string | undefined
   if (tlsCertificate && options.tlsDir !== undefined) {
@@ -88,6 +107,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await writeFile(caCertPath, tlsCertificate.certificatePem)
   }
 
+  const main: EmulatorResource = {
+    index: 0,
+    url,
+    port,
+    server,
+    ...(config.accessKey === undefined
+      ? {}
+      : { accessKey: config.accessKey, connectionString: demo.connectionString }),
+    state,
+    clientService,
+  }
   return {
     url,
     port,
@@ -97,24 +127,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     demo,
     state,
     clientService,
+    resources: [main, ...others.map(({ close: _close, ...resource }) => resource)],
     close: async () => {
-      await clientService.close()
-      await closeServer(server, state)
+      await Promise.all([clientService.close(), ...others.map((r) => r.clientService.close())])
+      await Promise.all([
+        closeServer(server, state.closing),
+        ...others.map((r) => closeServer(r.server, state.closing)),
+      ])
     },
   }
 }
 
-function closeServer(server: RunningEmulator['server'], state: EmulatorState): Promise<void> {
-  // Release hanging/delayed requests first, then drop every socket so close() returns promptly.
-  state.closing.abort()
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-}
-
 /** The demo apps as clients see them; roles follow the live role assignments. */
-export function demoCredentials(state: EmulatorState, url: string): DemoCredentials {
+export function demoCredentials(
+  state: EmulatorState,
+  url: string,
+  endpoints: readonly string[] = [url],
+): DemoCredentials {
+  const { accessKey } = state.config
   const app = (key: (typeof DEMO_APPS)[number]['key']): DemoApp => {
     const seed = DEMO_APPS.find((s) => s.key === key)!
     const result: DemoApp = { clientId: seed.clientId, role: roleName(state.roleOf(seed.clientId)) }
@@ -128,9 +158,15 @@ export function demoCredentials(state: EmulatorState, url: string): DemoCredenti
     endpoint: url,
     scope: WEBPUBSUB_SCOPE,
     oidcIssuer: `${url}/oidc`,
-    ...(state.config.accessKey === undefined
+    ...(accessKey === undefined
       ? {}
-      : { connectionString: `Endpoint=${url};AccessKey=${state.config.accessKey};Version=1.0;` }),
+      : {
+          connectionString: connectionString(url, accessKey),
+          connectionStrings: endpoints.map((endpoint, i) =>
+            connectionString(endpoint, resourceAccessKey(accessKey, i)),
+          ),
+        }),
+    endpoints: [...endpoints],
     apps: {
       ownerSecret: app('ownerSecret'),
       ownerCertificate: app('ownerCertificate'),

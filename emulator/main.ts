@@ -1,6 +1,7 @@
-// CLI: `npm run emulator -- [--port 8788] [--host 127.0.0.1] [--tls] [--tls-dir dir] [--config file.json] [--access-key key] [--quiet]`.
+// CLI: `npm run emulator -- [--port 8788] [--host 127.0.0.1] [--tls] [--tls-dir dir] [--config file.json] [--access-key key] [--resources n] [--quiet]`.
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index'
+import { isResourceCount, MAX_RESOURCES, MIN_RESOURCES } from './resources/count'
 
 const { values } = parseArgs({
   options: {
@@ -11,12 +12,21 @@ const { values } = parseArgs({
     config: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     'access-key': { type: 'string' },
+    resources: { type: 'string' },
   },
 })
 
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port must be an integer 0–65535, got ${values.port}`)
+  process.exit(2)
+}
+
+const resources = values.resources === undefined ? undefined : Number(values.resources)
+if (resources !== undefined && !isResourceCount(resources)) {
+  console.error(
+    `--resources must be an integer ${MIN_RESOURCES}–${MAX_RESOURCES}, got ${values.resources}`,
+  )
   process.exit(2)
 }
 
@@ -28,6 +38,7 @@ const emulator = await startEmulator({
   configFile: values.config,
   quiet: values.quiet,
   accessKey: values['access-key'],
+  resources,
 })
 const { demo } = emulator
 const lines = [
@@ -41,6 +52,20 @@ const lines = [
 ]
 if (demo.connectionString)
   lines.push(`  connection string     ${demo.connectionString}  (WEBPUBSUB_CONNECTION_STRING)`)
+// Further resources serve the data plane and their own control API only; Entra stays on resource 0.
+if (emulator.resources.length > 1) {
+  for (const { index, url } of emulator.resources) {
+    const role = index === 0 ? 'the main origin, Entra included' : 'data plane + control API'
+    lines.push(`  ${`resource ${index}`.padEnd(21)} ${url}  (${role})`)
+  }
+  // Ready to paste into the negotiator's variables (comma-separated lists).
+  const others = emulator.resources.slice(1)
+  lines.push(`  WEBPUBSUB_SECONDARY_ENDPOINTS=${others.map((r) => r.url).join(',')}`)
+  if (demo.connectionString) {
+    const strings = others.map((r) => r.connectionString).join(',')
+    lines.push(`  WEBPUBSUB_SECONDARY_CONNECTION_STRINGS=${strings}`)
+  }
+}
 if (emulator.caCertPath)
   lines.push(
     `  TLS certificate       ${emulator.caCertPath}  (NODE_EXTRA_CA_CERTS=${emulator.caCertPath})`,

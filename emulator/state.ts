@@ -1,4 +1,4 @@
-// The emulator's mutable state: registered apps, role assignments, keys, counters, faults, chaos, settings.
+// The emulator's mutable state: apps, role assignments, keys, settings, and the data-plane state of resource 0.
 import { randomBytes } from 'node:crypto'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { createClientTokenSigner, withAccessKey, type ClientTokenSigner } from './client-token'
@@ -58,36 +58,53 @@ export interface EntraSigningKey {
   publicJwk: JWK
 }
 
-export interface EmulatorState {
-  readonly config: EmulatorConfig
+/**
+ * One Web PubSub resource's data plane: what `:generateToken`, the client REST routes, the
+ * WebSocket service and their instrumentation read. The main state (resource 0) is one; each
+ * further resource (emulator/resources/) has its own counters, faults, signer, outage switch and
+ * role overrides, and shares the Entra trust (key, apps, tenant, clock) with the main state.
+ */
+export interface ResourceState {
   readonly tenantId: string
-  /** Accepted in place of the tenant id in Entra paths (compared lower case). */
-  readonly tenantNames: ReadonlySet<string>
   /** Signs the Entra access tokens (RS256) that `:generateToken` later verifies. */
   readonly entraKey: EntraSigningKey
+  readonly apps: Map<string, RegisteredApp>
   /** Signs client tokens at `:generateToken`; the WebSocket service verifies with it. */
   readonly clientTokenSigner: ClientTokenSigner
-  /** Signs the local OpenID issuer's user tokens (emulator/oidc); rotated only by the control API. */
-  readonly oidcKeys: OidcKeyring
-  /** The demo app's certificate and key, registered to `ownerCertificate`. */
-  readonly demoCertificate: SelfSigned
-  apps: Map<string, RegisteredApp>
-  roleAssignments: Map<string, Role>
-  settings: Settings
   counters: Record<RouteName, number>
   faults: Map<RouteName, QueuedFault[]>
   chaos: Map<RouteName, ChaosRule>
   /** Injected faults (queued and chaos) per route and kind label (`status:503`, `latency`, …). */
   faultCounts: Map<RouteName, Record<string, number>>
   latencyMs: Map<RouteName, number>
-  /** Client-assertion `jti` → its `exp` (seconds): replays are refused until then. */
-  jtiSeen: Map<string, number>
+  /** Emulated outage: every Web PubSub route answers 503 and WebSocket upgrades are refused. */
+  down: boolean
+  /** clientId → role at this resource only, ahead of the shared role assignments. */
+  roleOverrides: Map<string, Role>
   /** Aborted when the emulator closes, so that hanging requests end. */
   readonly closing: AbortController
   /** Milliseconds since the epoch; injectable for tests. */
   now(): number
   roleOf(clientId: string): Role
   reset(): void
+}
+
+export interface EmulatorState extends ResourceState {
+  readonly config: EmulatorConfig
+  /** Accepted in place of the tenant id in Entra paths (compared lower case). */
+  readonly tenantNames: ReadonlySet<string>
+  /** Signs the local OpenID issuer's user tokens (emulator/oidc); rotated only by the control API. */
+  readonly oidcKeys: OidcKeyring
+  /** The demo app's certificate and key, registered to `ownerCertificate`. */
+  readonly demoCertificate: SelfSigned
+  apps: Map<string, RegisteredApp>
+  /** Shared by every resource that has no override for the app. */
+  roleAssignments: Map<string, Role>
+  settings: Settings
+  /** Client-assertion `jti` → its `exp` (seconds): replays are refused until then. */
+  jtiSeen: Map<string, number>
+  /** The states of resources 1…n−1 (emulator/resources/); reset() resets them too. */
+  readonly otherResources: ResourceState[]
 }
 
 export interface CreateStateOptions {
@@ -124,9 +141,13 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
     faultCounts: new Map(),
     latencyMs: new Map(),
     jtiSeen: new Map(),
+    down: false,
+    roleOverrides: new Map(),
+    otherResources: [],
     closing: new AbortController(),
     now: options.now ?? Date.now,
-    roleOf: (clientId) => state.roleAssignments.get(clientId) ?? 'none',
+    roleOf: (clientId) =>
+      state.roleOverrides.get(clientId) ?? state.roleAssignments.get(clientId) ?? 'none',
     reset() {
       state.apps.clear()
       state.roleAssignments.clear()
@@ -163,12 +184,15 @@ export async function createEmulatorState(options: CreateStateOptions): Promise<
       state.faultCounts.clear()
       state.latencyMs = new Map(Object.entries(config.latencyMs) as [RouteName, number][])
       state.jtiSeen.clear()
+      state.down = false
+      state.roleOverrides.clear()
+      for (const resource of state.otherResources) resource.reset()
     },
   }
   state.reset()
   return state
 }
 
-function zeroCounters(): Record<RouteName, number> {
+export function zeroCounters(): Record<RouteName, number> {
   return Object.fromEntries(ROUTE_NAMES.map((name) => [name, 0])) as Record<RouteName, number>
 }

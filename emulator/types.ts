@@ -2,7 +2,7 @@
 import type { ClientService } from './client/index'
 import type { Server as HttpServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
-import type { EmulatorState } from './state'
+import type { EmulatorState, ResourceState } from './state'
 
 export interface EmulatorOptions {
   /** Default 0 (a random port); main.ts uses 8788. */
@@ -22,6 +22,33 @@ export interface EmulatorOptions {
    * accept HS256 tokens signed with it, and `demo.connectionString` is set.
    */
   accessKey?: string
+  /**
+   * How many Web PubSub resources to run (1–5; default: the config file's `resources`, else 1).
+   * Resource 0 is the main origin; each further one listens on its own port (`port + i`, or a
+   * random one when `port` is 0) and serves only the data plane, trusting the main origin's Entra.
+   */
+  resources?: number
+}
+
+/** One Web PubSub resource of the emulator (README: "Several resources"). */
+export interface EmulatorResource {
+  /** 0 for the main origin. */
+  index: number
+  /** Its endpoint (the origin of its data plane, WebSocket clients and control API). */
+  url: string
+  port: number
+  server: HttpServer | HttpsServer
+  /** With an access key: this resource's own (resource 0: the given one; others: derived). */
+  accessKey?: string
+  /** With an access key: `Endpoint=<url>;AccessKey=<accessKey>;Version=1.0;`. */
+  connectionString?: string
+  /**
+   * Its counters, faults, chaos, latency, client-token signer, `down` switch and `roleOverrides`.
+   * `resources[0].state` is `RunningEmulator.state`, whose reset() resets every resource.
+   */
+  state: ResourceState
+  /** Its WebSocket client service: connections are per resource. */
+  clientService: ClientService
 }
 
 export interface DemoApp {
@@ -44,6 +71,10 @@ export interface DemoCredentials {
   oidcIssuer: string
   /** With an access key: `Endpoint=<url>;AccessKey=<key>;Version=1.0;`, as the portal shows it. */
   connectionString?: string
+  /** One endpoint per resource; index 0 = endpoint. */
+  endpoints: string[]
+  /** With an access key: one connection string per resource; index 0 = connectionString. */
+  connectionStrings?: string[]
   apps: {
     ownerSecret: DemoApp
     ownerCertificate: DemoApp
@@ -68,6 +99,8 @@ export interface RunningEmulator {
   state: EmulatorState
   /** The WebSocket client endpoint (emulator/client): counters, server sends, closes. */
   clientService: ClientService
+  /** Every Web PubSub resource; resources[0] is this origin (same url, state and clientService). */
+  resources: EmulatorResource[]
   /** Ends hanging requests and open connections, then stops listening. */
   close(): Promise<void>
 }

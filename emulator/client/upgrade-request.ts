@@ -61,10 +61,13 @@ function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 /** Answers the upgrade with a plain HTTP error and closes the socket (no WebSocket is opened). */
-export function refuseUpgrade(socket: Duplex, status: 400 | 401 | 500, reason: string): void {
-  const statusText = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error' }[
-    status
-  ]
+export function refuseUpgrade(socket: Duplex, status: 400 | 401 | 500 | 503, reason: string): void {
+  const statusText = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+  }[status]
   const body = `${reason}\n`
   socket.once('finish', () => socket.destroy())
   socket.end(

@@ -1,4 +1,4 @@
-// The control API under `/_emulator`: credentials, counters, reset, faults, chaos, latency, settings, apps.
+// The main origin's control API under `/_emulator`: credentials, counters, reset, faults, settings, apps.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
 import { applySettings } from '../config'
@@ -6,24 +6,19 @@ import { parseRole, roleName } from '../roles'
 import type { ClientService } from '../client/index'
 import type { AppEnv } from '../http/context'
 import { readCertificate } from '../lib/pem'
-import { isRouteName } from '../lib/route-names'
-import { parseChaosRequest } from './chaos'
-import type { EmulatorState, FaultKind } from '../state'
+import type { EmulatorState } from '../state'
 import type { DemoCredentials } from '../types'
-
-const FAULT_KINDS: readonly FaultKind[] = ['status', 'hang', 'malformed', 'empty']
+import { faultRoutes } from './fault-routes'
+import { badRequest, readJson } from './json'
+import { resourceRoutes } from './resource-routes'
 
 export function controlRoutes(
   state: EmulatorState,
   credentials: () => DemoCredentials,
   clientService?: ClientService,
+  otherClientServices: readonly ClientService[] = [],
 ): Hono<AppEnv> {
   const control = new Hono<AppEnv>()
-  const badRequest = (message: string) => Response.json({ error: message }, { status: 400 })
-  const readJson = async (request: Request): Promise<Record<string, unknown>> => {
-    const body: unknown = await request.json().catch(() => undefined)
-    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
-  }
 
   control.get('/credentials', (c) => c.json(credentials()))
   control.get('/counters', (c) =>
@@ -35,64 +30,20 @@ export function controlRoutes(
       websocket: clientService?.counters(),
     }),
   )
+  // Resets every resource: state.reset() resets the others' states, here their client counters.
   control.post('/reset', (c) => {
     state.reset()
     clientService?.reset()
+    for (const other of otherClientServices) other.reset()
     return c.body(null, 204)
   })
 
   // Old tokens then name a kid the JWKS no longer has, as after a real IdP's key rotation.
   control.post('/oidc/rotate', async (c) => c.json({ kids: await state.oidcKeys.rotate() }, 200))
 
-  control.post('/faults', async (c) => {
-    const body = await readJson(c.req.raw)
-    const { route, kind, status, retryAfterSeconds, times = 1 } = body
-    if (!isRouteName(route)) return badRequest(`unknown route ${JSON.stringify(route)}`)
-    if (!FAULT_KINDS.includes(kind as FaultKind))
-      return badRequest(`kind must be one of ${FAULT_KINDS.join(', ')}`)
-    if (
-      kind === 'status' &&
-      !(Number.isInteger(status) && (status as number) >= 400 && (status as number) <= 599)
-    )
-      return badRequest('status faults need an integer status 400–599')
-    if (
-      retryAfterSeconds !== undefined &&
-      !(typeof retryAfterSeconds === 'number' && retryAfterSeconds >= 0)
-    )
-      return badRequest('retryAfterSeconds must be a number ≥ 0')
-    if (!(Number.isInteger(times) && ((times as number) >= 1 || times === -1)))
-      return badRequest('times must be an integer ≥ 1, or -1 (until reset)')
-    const queue = state.faults.get(route) ?? []
-    queue.push({
-      kind: kind as FaultKind,
-      status: status as number | undefined,
-      retryAfterSeconds: retryAfterSeconds as number | undefined,
-      remaining: times as number,
-    })
-    state.faults.set(route, queue)
-    return c.json({ route, queued: queue.length }, 200)
-  })
-
-  control.post('/chaos', async (c) => {
-    const parsed = parseChaosRequest(await readJson(c.req.raw))
-    if (!parsed.ok) return badRequest(parsed.problem)
-    const { route, rule } = parsed
-    if (rule === undefined) {
-      state.chaos.delete(route)
-      return c.json({ route, rate: 0 }, 200)
-    }
-    state.chaos.set(route, rule)
-    const { rate, faults, seed } = rule
-    return c.json({ route, rate, faults, seed }, 200)
-  })
-
-  control.post('/latency', async (c) => {
-    const { route, ms } = await readJson(c.req.raw)
-    if (!isRouteName(route)) return badRequest(`unknown route ${JSON.stringify(route)}`)
-    if (!(typeof ms === 'number' && ms >= 0)) return badRequest('ms must be a number ≥ 0')
-    state.latencyMs.set(route, ms)
-    return c.json({ route, ms }, 200)
-  })
+  // Faults, chaos and latency of resource 0 and Entra; outage and role overrides of resource 0.
+  control.route('/', faultRoutes(state))
+  control.route('/', resourceRoutes(state))
 
   control.patch('/settings', async (c) => {
     const problem = applySettings(state.settings, await readJson(c.req.raw))

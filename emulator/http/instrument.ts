@@ -3,21 +3,24 @@ import type { Handler } from 'hono'
 import { entraError } from '../entra/errors'
 import type { RouteName } from '../lib/route-names'
 import { sleep } from '../lib/sleep'
-import type { EmulatorState, InjectedFault, QueuedFault } from '../state'
+import type { InjectedFault, QueuedFault, ResourceState } from '../state'
 import { webPubSubError } from '../webpubsub/errors'
 import type { AppContext, AppEnv } from './context'
 
 /**
- * Wraps a route handler: count, then latency, then a queued fault, else maybe a chaos fault, else
- * the handler itself. Queued faults go first so a test that queues one gets it whatever the chaos.
+ * Wraps a route handler: count, then an outage (Web PubSub routes of a resource switched down),
+ * then latency, then a queued fault, else maybe a chaos fault, else the handler itself. Queued
+ * faults go first so a test that queues one gets it whatever the chaos.
  */
 export function instrumented(
-  state: EmulatorState,
+  state: ResourceState,
   route: RouteName,
   handler: Handler<AppEnv>,
 ): Handler<AppEnv> {
   return async (c, next) => {
     state.counters[route] += 1
+    // Entra is another service: a Web PubSub resource's outage leaves it up.
+    if (state.down && route.startsWith('webpubsub.')) return outage()
     const latency = state.latencyMs.get(route) ?? 0
     if (latency > 0) await sleep(latency, c.req.raw.signal, state.closing.signal)
     const fault = takeFault(state, route) ?? drawChaosFault(state, route)
@@ -49,7 +52,7 @@ export function instrumented(
   }
 }
 
-function takeFault(state: EmulatorState, route: RouteName): QueuedFault | undefined {
+function takeFault(state: ResourceState, route: RouteName): QueuedFault | undefined {
   const queue = state.faults.get(route)
   const fault = queue?.[0]
   if (queue === undefined || fault === undefined) return undefined
@@ -61,7 +64,7 @@ function takeFault(state: EmulatorState, route: RouteName): QueuedFault | undefi
 }
 
 /** One draw against the rate, a second to pick by weight: the same seed replays the same faults. */
-function drawChaosFault(state: EmulatorState, route: RouteName): InjectedFault | undefined {
+function drawChaosFault(state: ResourceState, route: RouteName): InjectedFault | undefined {
   const rule = state.chaos.get(route)
   if (rule === undefined || !(rule.random() < rule.rate)) return undefined
   const total = rule.faults.reduce((sum, fault) => sum + fault.weight, 0)
@@ -79,7 +82,7 @@ function faultLabel(fault: InjectedFault): string {
   return fault.kind === 'status' ? `status:${fault.status ?? DEFAULT_FAULT_STATUS}` : fault.kind
 }
 
-function countFault(state: EmulatorState, route: RouteName, fault: InjectedFault): void {
+function countFault(state: ResourceState, route: RouteName, fault: InjectedFault): void {
   const counts = state.faultCounts.get(route) ?? {}
   const label = faultLabel(fault)
   counts[label] = (counts[label] ?? 0) + 1
@@ -102,7 +105,7 @@ const WEBPUBSUB_STATUS_CODES: Record<number, string> = {
 
 function statusFault(
   c: AppContext,
-  state: EmulatorState,
+  state: ResourceState,
   route: RouteName,
   fault: InjectedFault,
 ): Response {
@@ -128,4 +131,13 @@ function statusFault(
   // Unverified: the codes Web PubSub uses for throttling and outages; named after the status.
   const code = WEBPUBSUB_STATUS_CODES[status] ?? `Error.Status${status}`
   return webPubSubError(status, code, `Injected fault: HTTP ${status}.`, { headers })
+}
+
+/** Unverified: what Azure answers while a resource is down; a 503 is what a gateway in front says. */
+function outage(): Response {
+  return webPubSubError(
+    503,
+    'Error.ServiceUnavailable',
+    'The Web PubSub resource is unavailable (emulated outage).',
+  )
 }

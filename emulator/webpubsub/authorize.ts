@@ -5,7 +5,7 @@ import { roleGrants, type Role } from '../roles'
 
 export { roleGrants } from '../roles'
 import { WEBPUBSUB_AUDIENCE } from '../entra/access-token'
-import type { EmulatorState } from '../state'
+import type { ResourceState } from '../state'
 import { webPubSubError } from './errors'
 
 /** Data actions of Web PubSub's RBAC model; the 403 message names the one that was missing. */
@@ -30,7 +30,7 @@ export type AuthorizeResult = { ok: true; principal: Principal } | { ok: false; 
  */
 export async function authorizeRequest(
   authorization: string | undefined | null,
-  state: EmulatorState,
+  state: ResourceState,
   dataAction: string,
 ): Promise<AuthorizeResult> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')

@@ -2,7 +2,7 @@
 // https://learn.microsoft.com/rest/api/webpubsub/dataplane/web-pub-sub/generate-client-token
 import type { Handler } from 'hono'
 import type { AppEnv } from '../http/context'
-import type { EmulatorState } from '../state'
+import type { ResourceState } from '../state'
 import { DATA_ACTIONS, authorizeRequest } from './authorize'
 import { webPubSubError } from './errors'
 import { parseGenerateTokenParams } from './params'
@@ -10,7 +10,7 @@ import { parseGenerateTokenParams } from './params'
 /** The colon is literal in the path, so it is matched on the raw path rather than by the router. */
 export const GENERATE_TOKEN_PATH = /^\/api\/hubs\/([^/]+)\/:generateToken$/
 
-export function generateTokenRoute(state: EmulatorState): Handler<AppEnv> {
+export function generateTokenRoute(state: ResourceState): Handler<AppEnv> {
   return async (c) => {
     const url = new URL(c.req.url)
     const hub = safeDecode(GENERATE_TOKEN_PATH.exec(url.pathname)?.[1] ?? '')

@@ -147,3 +147,30 @@ export function generateTokenUrl(emulator: RunningEmulator, hub: string, query: 
 export function bearer(token: string): RequestInit {
   return { method: 'POST', headers: { authorization: `Bearer ${token}` } }
 }
+
+/** The control API (`/_emulator/…`) of any origin: the main one or a further resource's own. */
+export function controlAt(
+  origin: { url: string },
+  path: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<Response> {
+  return fetch(`${origin.url}/_emulator${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+}
+
+/** POST `:generateToken` (hub `chat`) at `origin` with an Entra token; returns the response. */
+export function generateTokenAt(
+  origin: { url: string },
+  entraToken: string,
+  query = 'api-version=2024-12-01&userId=ann',
+): Promise<Response> {
+  return fetch(`${origin.url}/api/hubs/chat/:generateToken?${query}`, bearer(entraToken))
+}
+
+/** The WebSocket URL of hub `chat` at `origin` with a client token, as a negotiator builds it. */
+export function clientUrlAt(origin: { url: string }, token: string): string {
+  return `${origin.url.replace(/^http/, 'ws')}/client/hubs/chat?access_token=${encodeURIComponent(token)}`
+}

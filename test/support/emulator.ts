@@ -34,9 +34,16 @@ export type Fault =
   | { route: RouteName; kind: 'hang' | 'malformed' | 'empty'; times?: number }
 
 export const emulatorUrl = (): string => inject('emulatorUrl')
+/** The emulator's second Web PubSub resource (its own port, trusting the same Entra). */
+export const emulatorSecondaryUrl = (): string => inject('emulatorSecondaryUrl')
 
-async function control(method: string, path: string, body?: unknown): Promise<Response> {
-  const response = await fetch(`${emulatorUrl()}/_emulator${path}`, {
+async function control(
+  method: string,
+  path: string,
+  body?: unknown,
+  origin = emulatorUrl(),
+): Promise<Response> {
+  const response = await fetch(`${origin}/_emulator${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -85,6 +92,26 @@ export const emulator = {
       clientSecret?: string
     }
   },
+}
+
+/** The control API of one resource of the emulator: its own counters, faults and outage switch. */
+export function resourceControl(origin: string) {
+  return {
+    url: origin,
+    async counters(): Promise<Record<RouteName, number>> {
+      const body = (await (await control('GET', '/counters', undefined, origin)).json()) as {
+        routes: Record<RouteName, number>
+      }
+      return body.routes
+    },
+    async fault(fault: Fault): Promise<void> {
+      await control('POST', '/faults', fault, origin)
+    },
+    /** While down, every Web PubSub route of the resource answers 503 (health included). */
+    async outage(down: boolean): Promise<void> {
+      await control('POST', '/outage', { down }, origin)
+    },
+  }
 }
 
 // User tokens live in user-token.ts; re-exported for the suites that import them from here.
