@@ -4,6 +4,7 @@ import { FIRST_OPEN_MS } from '../../src/webpubsub/resource-health'
 import { emulator, emulatorSecondaryUrl, emulatorUrl, resourceControl } from '../support/emulator'
 import { createHarness, problemOf, type Harness } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
+import { mintUserToken, userTokenIssuer } from '../support/user-token'
 
 beforeEach(() => emulator.reset())
 
@@ -159,6 +160,37 @@ describe('failover across resources', () => {
     const fresh = await createHarness({ vars: failoverVars({ TOKEN_CACHE: kv }) })
     expect(await negotiateOn(fresh)).toBe(1)
     expect((await primary().counters())['webpubsub.generateToken']).toBe(before)
+  })
+
+  it("never reuses a down resource's token: reuse is keyed by endpoint", async () => {
+    const audience = 'api://failover-reuse'
+    const h = await createHarness({
+      vars: failoverVars({
+        AUTH_MODE: 'jwt',
+        AUTH_ISSUER: userTokenIssuer(),
+        AUTH_AUDIENCE: audience,
+      }),
+    })
+    const token = await mintUserToken({ sub: 'alice', audience })
+    const ask = async () => {
+      const response = await h.request('/negotiate', {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(response.status).toBe(200)
+      return (await response.json()) as Negotiated
+    }
+    const fromPrimary = await ask()
+    expect((await ask()).token).toBe(fromPrimary.token)
+    // Three users' calls fail on the primary: its breaker opens.
+    await primary().outage(true)
+    for (const sub of ['bob', 'carol', 'dave']) {
+      const other = await mintUserToken({ sub, audience })
+      await h.request('/negotiate', { headers: { authorization: `Bearer ${other}` } })
+    }
+    const afterwards = await ask()
+    expect(afterwards.token).not.toBe(fromPrimary.token)
+    expect(afterwards.baseUrl.startsWith(emulatorSecondaryUrl().replace('http', 'ws'))).toBe(true)
+    expect((await ask()).token).toBe(afterwards.token)
   })
 
   it('lists every resource and its state in /readyz', async () => {
