@@ -125,6 +125,14 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
     rebuild()
   }
 
+  /** One Auth API call's outcome, counted in the current window. */
+  const count = (breaker: Breaker, atMs: number, failed: boolean): void => {
+    breaker.knownAtMs = atMs
+    roll(breaker, atMs)
+    breaker.calls += 1
+    if (failed) breaker.failures += 1
+  }
+
   const breakerAt = (index: number): Breaker => {
     const breaker = breakers[index]
     if (breaker === undefined) throw new RangeError(`no resource ${index}`)
@@ -135,20 +143,13 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
     available: () => availableList,
 
     recordSuccess(index) {
-      const breaker = breakerAt(index)
-      const atMs = now()
-      breaker.knownAtMs = atMs
-      roll(breaker, atMs)
-      breaker.calls += 1
+      count(breakerAt(index), now(), false)
     },
 
     recordFailure(index) {
       const breaker = breakerAt(index)
       const atMs = now()
-      breaker.knownAtMs = atMs
-      roll(breaker, atMs)
-      breaker.calls += 1
-      breaker.failures += 1
+      count(breaker, atMs, true)
       if (breaker.open) return
       const failures = breaker.failures + breaker.previousFailures
       const calls = breaker.calls + breaker.previousCalls

@@ -1,32 +1,18 @@
 // Access-key mode through the whole app: tokens signed in the Worker, nothing fetched upstream.
 import { decodeJwt, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createHarness, problemOf } from '../support/harness'
+import { accessKeyHarness } from '../support/access-key-harness'
+import { problemOf } from '../support/harness'
 
 const KEY = 'AccessKeyForTests0123456789abcdefABCDEF0123='
 const ENDPOINT = 'https://contoso.webpubsub.azure.com'
 
 /** A harness in access-key mode, counting every outbound fetch. */
-async function keyModeHarness(extra: Record<string, unknown> = {}) {
-  const upstream: string[] = []
-  const h = await createHarness({
-    fetch: async (input, init) => {
-      upstream.push(new Request(input, init).url)
-      return fetch(input, init)
-    },
-    vars: {
-      AZURE_TENANT_ID: undefined,
-      AZURE_CLIENT_ID: undefined,
-      AZURE_CLIENT_SECRET: undefined,
-      AZURE_CLIENT_CERTIFICATE: undefined,
-      AZURE_AUTHORITY_HOST: undefined,
-      WEBPUBSUB_ENDPOINT: undefined,
-      WEBPUBSUB_CONNECTION_STRING: `Endpoint=${ENDPOINT};AccessKey=${KEY};Port=8443;Version=1.0;`,
-      ...extra,
-    },
+const keyModeHarness = (extra: Record<string, unknown> = {}) =>
+  accessKeyHarness({
+    WEBPUBSUB_CONNECTION_STRING: `Endpoint=${ENDPOINT};AccessKey=${KEY};Port=8443;Version=1.0;`,
+    ...extra,
   })
-  return { h, upstream }
-}
 
 describe('access-key mode', () => {
   it('signs the client token in the Worker with 0 upstream calls, also with TOKEN_REUSE', async () => {

@@ -3,33 +3,18 @@ import { jwtVerify } from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { IDLE_PROBE_INTERVAL_MS } from '../../src/webpubsub/resource-health'
 import { emulator, emulatorSecondaryUrl, emulatorUrl, resourceControl } from '../support/emulator'
-import { createHarness } from '../support/harness'
+import { accessKeyHarness } from '../support/access-key-harness'
 
 beforeEach(() => emulator.reset())
 
 const KEY_1 = 'PrimaryKeyForFailover0123456789abcdefABCD='
 const KEY_2 = 'SecondaryKeyForFailover0123456789abcdefAB='
 
-async function keyModeHarness() {
-  const upstream: string[] = []
-  const h = await createHarness({
-    fetch: async (input, init) => {
-      upstream.push(new Request(input, init).url)
-      return fetch(input, init)
-    },
-    vars: {
-      AZURE_TENANT_ID: undefined,
-      AZURE_CLIENT_ID: undefined,
-      AZURE_CLIENT_SECRET: undefined,
-      AZURE_CLIENT_CERTIFICATE: undefined,
-      AZURE_AUTHORITY_HOST: undefined,
-      WEBPUBSUB_ENDPOINT: undefined,
-      WEBPUBSUB_CONNECTION_STRING: `Endpoint=${emulatorUrl()};AccessKey=${KEY_1};Version=1.0;`,
-      WEBPUBSUB_SECONDARY_CONNECTION_STRINGS: `Endpoint=${emulatorSecondaryUrl()};AccessKey=${KEY_2};Version=1.0;`,
-    },
+const keyModeHarness = () =>
+  accessKeyHarness({
+    WEBPUBSUB_CONNECTION_STRING: `Endpoint=${emulatorUrl()};AccessKey=${KEY_1};Version=1.0;`,
+    WEBPUBSUB_SECONDARY_CONNECTION_STRINGS: `Endpoint=${emulatorSecondaryUrl()};AccessKey=${KEY_2};Version=1.0;`,
   })
-  return { h, upstream }
-}
 
 async function negotiate(h: Awaited<ReturnType<typeof keyModeHarness>>['h']) {
   const response = await h.request('/negotiate?hub=chat')
