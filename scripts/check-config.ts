@@ -34,7 +34,7 @@ export interface CheckConfigResult {
 }
 
 /** The local files wrangler dev reads when no --env-file is given (Wrangler docs, "Local development"). */
-function localVariableFiles(configDir: string, env: string | undefined): string[] {
+export function localVariableFiles(configDir: string, env: string | undefined): string[] {
   const devVars = [...(env === undefined ? [] : [`.dev.vars.${env}`]), '.dev.vars']
   const firstDevVars = devVars.find((name) => existsSync(resolve(configDir, name)))
   if (firstDevVars !== undefined) return [firstDevVars]

@@ -27,9 +27,8 @@ import {
 import { problemResponse, toNegotiatorError } from './http/problem'
 import { serverTimingHeader } from './http/server-timing'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
-import { decodeBase64 } from './lib/base64'
 import { createLogger } from './lib/log'
-import { createUserIdHasher } from './lib/user-id-hash'
+import { createUserIdHasher, hashKeyMaterial } from './lib/user-id-hash'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { openapiRoutes } from './routes/openapi'
@@ -126,10 +125,7 @@ export function createApp(options: AppOptions = {}) {
      * TOKEN_CACHE_KEY when set, else the credential (or the access key).
      */
     const keysFrom = async (credentialMaterial: Uint8Array) => {
-      const material =
-        config.cacheKeyBase64 !== undefined
-          ? (decodeBase64(config.cacheKeyBase64) ?? credentialMaterial)
-          : credentialMaterial
+      const material = hashKeyMaterial(config.cacheKeyBase64, credentialMaterial)
       return {
         aesKey: await (config.cacheKeyBase64 !== undefined
           ? importCacheKey(config.cacheKeyBase64)

@@ -6,17 +6,29 @@
 // against the logs; with it, an operator can compute the hash of a user to search for
 // (`npm run hash-user-id -- alice`). 128 bits of the MAC, base64url: short, and collisions are
 // out of reach.
-import { encodeBase64Url } from './base64'
+import { decodeBase64, encodeBase64Url } from './base64'
 
 const SALT = new TextEncoder().encode('webpubsub-edge-negotiator/hkdf-salt/v1')
 const INFO = new TextEncoder().encode('webpubsub-edge-negotiator log user id HMAC-SHA-256 v1')
 const HASH_BYTES = 16
 
+/** The secret material behind the key: TOKEN_CACHE_KEY's bytes when set, else the credential's. */
+export function hashKeyMaterial(
+  cacheKeyBase64: string | undefined,
+  credentialMaterial: Uint8Array,
+): Uint8Array {
+  return (
+    (cacheKeyBase64 === undefined ? undefined : decodeBase64(cacheKeyBase64)) ?? credentialMaterial
+  )
+}
+
 export type UserIdHasher = (userId: string) => Promise<string>
 
 export async function createUserIdHasher(material: Uint8Array): Promise<UserIdHasher> {
   if (material.length === 0) throw new Error('cannot derive a hash key from empty material')
-  const base = await crypto.subtle.importKey('raw', material, 'HKDF', false, ['deriveKey'])
+  // A copy on a plain ArrayBuffer: what WebCrypto takes under every runtime's types.
+  const bytes = new Uint8Array(material)
+  const base = await crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey'])
   const key = await crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: SALT, info: INFO },
     base,
