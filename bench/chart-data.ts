@@ -17,11 +17,24 @@ import {
 
 export const COLORS: Record<ContestantName, string> = {
   ours: '#2563eb',
+  oursKey: '#7c3aed',
   naive: '#0d9488',
+  naiveKey: '#65a30d',
   ok: '#6b7280',
   sdk: '#ea580c',
 }
-const REFERENCE = ' (reference)'
+
+/** "naive" → "naive (reference)", "naive (access key)" → "naive (access key, reference)". */
+export function referenceLabel(label: string): string {
+  return label.endsWith(')') ? `${label.slice(0, -1)}, reference)` : `${label} (reference)`
+}
+
+/** The platform references: the naive Workers beside ours (not in the sequential phase, where
+ * naive is measured for its own latency), and the "ok" Worker. */
+const isReference = (c: ContestantName, phase: PhaseResult, panel: 'latency' | 'throughput') =>
+  c === 'ok' ||
+  c === 'naiveKey' ||
+  (c === 'naive' && (panel === 'throughput' || phase.id !== 'sequential'))
 
 export interface Row {
   label: string
@@ -52,10 +65,14 @@ function goalNote(phase: PhaseResult, panel: 'latency' | 'throughput'): string {
     )
   }
   if (panel === 'throughput' && phase.id === 'new-identity') {
-    const { ours, naive, sdk } = phase.requestsPerSecond
+    const { ours, oursKey, naive, ok, sdk } = phase.requestsPerSecond
+    const accessKey =
+      oursKey === undefined
+        ? ''
+        : ` · ${LABELS.oursKey}/ok ${times(ratio(oursKey, ok))}, /naive ${times(ratio(oursKey, naive))}`
     return (
       ` · ours/naive ${times(ratio(ours, naive))} (goal ≥ ${NEW_IDENTITY_MIN_SHARE_OF_NAIVE}×), ` +
-      `ours/SDK ${times(ratio(ours, sdk))}`
+      `ours/SDK ${times(ratio(ours, sdk))}${accessKey}`
     )
   }
   return ''
@@ -67,10 +84,9 @@ export function latencyGroups(report: BenchReport): Group[] {
     rows: CONTESTANTS.flatMap((c) => {
       const l = phase.latency[c]
       if (l === undefined || !(l.count > 0)) return []
-      const reference = c === 'ok' || (c === 'naive' && phase.id !== 'sequential') ? REFERENCE : ''
       return [
         {
-          label: LABELS[c] + reference,
+          label: isReference(c, phase, 'latency') ? referenceLabel(LABELS[c]) : LABELS[c],
           color: COLORS[c],
           bars: [
             { value: l.p99, opacity: 0.25 },
@@ -110,10 +126,9 @@ export function throughputGroups(report: BenchReport): Group[] {
       rows: CONTESTANTS.flatMap((c) => {
         const value = phase.requestsPerSecond[c]
         if (value === undefined || !Number.isFinite(value)) return []
-        const reference = c === 'ok' || c === 'naive' ? REFERENCE : ''
         return [
           {
-            label: LABELS[c] + reference,
+            label: isReference(c, phase, 'throughput') ? referenceLabel(LABELS[c]) : LABELS[c],
             color: COLORS[c],
             bars: [{ value, opacity: 1 }],
             note: `${formatNumber(value, 0)} req/s`,

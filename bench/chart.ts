@@ -46,6 +46,17 @@ function panel(
   }
 }
 
+/** A swatch and a label per contestant, each as wide as its label (about 6 px a character at 11 px). */
+function legendParts(): { parts: string[]; end: number } {
+  const parts: string[] = []
+  let x = 12
+  for (const c of CONTESTANTS) {
+    parts.push(rect(x, 54, 12, 12, COLORS[c]), text(x + 18, 64, LABELS[c], { size: 11 }))
+    x += 18 + LABELS[c].length * 6 + 16
+  }
+  return { parts, end: x }
+}
+
 export function renderChart(report: BenchReport): string {
   const latency = latencyGroups(report)
   const values = latency.flatMap((g) => g.rows.flatMap((r) => r.bars.map((b) => b.value)))
@@ -63,6 +74,7 @@ export function renderChart(report: BenchReport): string {
   const linearX = (value: number) => PLOT_LEFT + (value / rateMax) * (PLOT_RIGHT - PLOT_LEFT)
 
   const { machine, options } = report
+  const legend = legendParts()
   const header = [
     text(12, 24, 'GET /negotiate: ours vs the official Azure SDK, with platform references', {
       size: 16,
@@ -77,11 +89,8 @@ export function renderChart(report: BenchReport): string {
         'ours, naive and ok in workerd (Miniflare), the SDK on Node, one TLS emulator',
       { size: 11, fill: '#4b5563' },
     ),
-    ...CONTESTANTS.flatMap((c, i) => [
-      rect(12 + i * 120, 54, 12, 12, COLORS[c]),
-      text(30 + i * 120, 64, LABELS[c], { size: 11 }),
-    ]),
-    text(500, 64, 'latency bars, dark to light: p50, p90, p99 (labels in that order)', {
+    ...legend.parts,
+    text(legend.end + 16, 64, 'latency bars, dark to light: p50, p90, p99 (labels in that order)', {
       size: 11,
       fill: '#4b5563',
     }),
@@ -89,7 +98,7 @@ export function renderChart(report: BenchReport): string {
   const first = panel(76, 'Latency per request (log scale)', latency, logX, logTicks(lo, hi), 'ms')
   const second = panel(
     first.bottom + 8,
-    'Requests per second, median of rounds (naive and ok: platform references)',
+    'Requests per second, median of rounds (the naive Workers and ok: platform references)',
     throughput,
     linearX,
     rateTicks,

@@ -1,4 +1,5 @@
 // Prints the benchmark's result: medians and percentiles per contestant and phase, the ratios, the goals.
+import { accessKeyLines } from './access-key'
 import type { RouteCounters } from './emulator-control'
 import { evaluateGoals, goalLines } from './goals'
 import { AUTH_API_ROUTE } from './scenarios'
@@ -168,7 +169,8 @@ export function printReport(report: BenchReport): void {
   console.log(
     [
       '',
-      'GET /negotiate: ours, naive and ok (workerd via Miniflare), the official Azure SDK (Node), one TLS emulator',
+      'GET /negotiate: ours, naive and ok (workerd via Miniflare; ours and naive also in access-key mode), ' +
+        'the official Azure SDK (Node), one TLS emulator',
       `${report.date} · ${machine.cpuModel} × ${machine.cpuCount} · Node ${machine.node} · ` +
         `${options.rounds} rounds × ${options.durationMsPerSegment / 1000} s per contestant and ` +
         `phase, interleaved · load average ${load(loadAverage.start)} → ${load(loadAverage.end)}`,
@@ -177,12 +179,15 @@ export function printReport(report: BenchReport): void {
       '',
       table(reportLines(report)),
       '',
+      ...accessKeyLines(report.accessKey),
+      '',
       'goals (issue 9)',
       ...goalLines(evaluateGoals(report)),
       '',
       ...notes(report),
       'ratios: below 1× is better for latency, CPU, upstream calls and memory; above 1× for ' +
-        'requests/s. naive: the same two upstream calls and nothing else; ok: a Worker that only answers',
+        'requests/s. naive: the same two upstream calls and nothing else; naive (access key): one ' +
+        'HS256 signature and nothing else; ok: a Worker that only answers',
       `${formatNumber(report.wallSeconds, 0)} s in all`,
     ].join('\n'),
   )

@@ -1,4 +1,4 @@
-// `npm run bench`: our negotiator, a naive Worker and an "ok" Worker in workerd, and the official Azure SDK negotiator on Node, against one TLS emulator.
+// `npm run bench`: our negotiator, naive Workers and an "ok" Worker in workerd, and the official Azure SDK negotiator on Node, against one TLS emulator.
 // Flags: --quick (~30 s), --duration <s> per measured segment, --rounds <n>, --cold <n> (options.ts).
 // Prints medians, ratios and the goals; writes reports/bench.json and the chart reports/bench.svg.
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -14,6 +14,8 @@ import {
 } from './bundle-size'
 import { renderChart } from './chart'
 import { measureColdStarts } from './cold'
+import { summarizeAccessKey } from './access-key'
+import { checkConnect } from './connect-check'
 import { prepareStage, settleBoth } from './contestants'
 import { counterDelta, readCounters } from './emulator-control'
 import type { EmulatorTlsStats } from './emulator-process'
@@ -41,7 +43,7 @@ async function main(resources: Resources): Promise<void> {
     console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`)
 
   // Sizes do not depend on load, so the bundle is measured while the servers start.
-  log('starting the TLS emulator, the SDK server and three Workers on Miniflare; wrangler bundles')
+  log('starting the TLS emulator, the SDK server and six Workers on Miniflare; wrangler bundles')
   const bundleDir = await bundleFolder()
   resources.addFolder(bundleDir, (path) => rm(path, { recursive: true, force: true }))
   const bundlePromise = resources
@@ -71,13 +73,15 @@ async function main(resources: Resources): Promise<void> {
     naive: await stage.start.naive(),
     ok: await stage.start.ok(),
     oursJwt: await stage.start.ours({ auth: 'jwt' }),
+    oursKey: await stage.start.ours({ credentials: 'access-key' }),
+    naiveKey: await stage.start.naiveKey(),
   })
   const [sdk, workers] = await settleBoth([stage.start.sdk(), startWorkers()])
   const servers: ScenarioServers = { ...workers, sdk }
   const { phases, warmups } = await buildScenarios(servers, address)
 
   const memoryTimeline: BenchReport['memoryTimeline'] = []
-  const sampled: ContestantName[] = ['ours', 'naive', 'ok', 'sdk']
+  const sampled: ContestantName[] = ['ours', 'oursKey', 'naive', 'naiveKey', 'ok', 'sdk']
   const sampleMemory = (after: string) => {
     const sample: BenchReport['memoryTimeline'][number] = { after }
     for (const name of sampled) {
@@ -106,6 +110,9 @@ async function main(resources: Resources): Promise<void> {
     }
     warmupUpstream[label] = counterDelta(before, await upstream.counters())
   }
+  // Every answer's token must open a WebSocket: the access-key ones are signed in the Worker.
+  for (const { label, target } of warmups) await checkConnect(label, target, address.caCertPem)
+  log("every warm-up target's token opens a WebSocket at the emulator")
   sampleMemory('warm-up')
 
   const results = await runPhases({
@@ -119,7 +126,11 @@ async function main(resources: Resources): Promise<void> {
   })
   if (signal.aborted) return
   // Only ours and the SDK have cold starts; the rest need not idle beside them.
-  await Promise.all([servers.naive.stop(), servers.ok.stop(), servers.oursJwt.stop()])
+  await Promise.all(
+    [servers.naive, servers.naiveKey, servers.ok, servers.oursJwt, servers.oursKey].map((s) =>
+      s.stop(),
+    ),
+  )
 
   const cold = await measureColdStarts({
     start: stage.start,
@@ -150,13 +161,16 @@ async function main(resources: Resources): Promise<void> {
     },
     pids: {
       ours: servers.ours.pid,
+      oursKey: servers.oursKey.pid,
       naive: servers.naive.pid,
+      naiveKey: servers.naiveKey.pid,
       ok: servers.ok.pid,
       sdk: servers.sdk.pid,
       emulator: emulator.pid,
     },
     warmupUpstream,
     phases: results,
+    accessKey: summarizeAccessKey(results),
     cold,
     memoryTimeline,
     bundle: await bundlePromise,

@@ -36,7 +36,10 @@ export interface ScenarioServers {
   ours: Server
   /** Our negotiator in jwt mode, trusting the emulator's OIDC issuer. */
   oursJwt: Server
+  /** Our negotiator in anonymous and access-key mode: tokens signed in the Worker. */
+  oursKey: Server
   naive: Server
+  naiveKey: Server
   ok: Server
   sdk: Server
 }
@@ -100,9 +103,12 @@ export async function buildScenarios(
       concurrency: 20,
       durationShare: 1,
       negotiation: true,
+      // With the access-key contestants: no upstream call at all, so the Worker's own floor.
       targets: {
         ...anonymous,
+        oursKey: newIdentity(servers.oursKey),
         naive: newIdentity(servers.naive),
+        naiveKey: newIdentity(servers.naiveKey),
         ok: { server: servers.ok, path: NEGOTIATE },
       },
     },
@@ -142,6 +148,8 @@ export async function buildScenarios(
     warmups: [
       { label: 'ours', target: anonymous.ours },
       { label: 'naive', target: newIdentity(servers.naive) },
+      { label: 'ours (access key)', target: newIdentity(servers.oursKey) },
+      { label: 'naive (access key)', target: newIdentity(servers.naiveKey) },
       { label: 'SDK', target: anonymous.sdk },
       { label: 'ours (jwt, one caller)', target: repeatOurs },
       { label: 'SDK (one caller)', target: repeatSdk },

@@ -27,12 +27,20 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
 
 const ratioText = (value: number | undefined) => (value === undefined ? '' : `${value.toFixed(2)}×`)
 
+/** "ours (access key)" → ["ours", "(access key)"]: long labels take two header lines, not width. */
+function headerLines(label: string): [string, string] {
+  const at = label.indexOf(' (')
+  return at < 0 ? [label, ''] : [label.slice(0, at), label.slice(at + 1)]
+}
+
 export function table(lines: Line[]): string {
-  const header = [
+  const labels = [
     '',
     ...CONTESTANTS.map((c) => LABELS[c]),
     ...RATIOS.map(([a, b]) => `${LABELS[a]}/${LABELS[b]}`),
-  ]
+  ].map(headerLines)
+  const header = labels.map(([first]) => first)
+  const subheader = labels.map(([, second]) => second)
   const rows: (string[] | string)[] = lines.map((line) => {
     if (typeof line === 'string') return line
     const [label, value, digits] = line
@@ -46,12 +54,13 @@ export function table(lines: Line[]): string {
       ...RATIOS.map(([a, b]) => ratioText(ratio(values[a], values[b]))),
     ]
   })
-  const cells = [header, ...rows.filter((r): r is string[] => typeof r !== 'string')]
+  const cells = [header, subheader, ...rows.filter((r): r is string[] => typeof r !== 'string')]
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
   const format = (r: string[]) =>
     r
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[i] ?? 0)))
       .join('   ')
       .trimEnd()
-  return [header, ...rows].map((r) => (typeof r === 'string' ? r : format(r))).join('\n')
+  const heading = subheader.some((cell) => cell !== '') ? [header, subheader] : [header]
+  return [...heading, ...rows].map((r) => (typeof r === 'string' ? r : format(r))).join('\n')
 }

@@ -5,19 +5,32 @@ import type { LatencySummary } from './stats'
 
 /**
  * ours: the negotiator in workerd; naive: a Worker making the same two upstream calls and nothing
- * else; ok: a Worker that only answers "ok"; sdk: the official Azure SDKs on Node. The first three
- * run on the same Miniflare setup.
+ * else; ok: a Worker that only answers "ok"; sdk: the official Azure SDKs on Node. oursKey and
+ * naiveKey: the same two Workers in access-key mode, signing tokens themselves (no upstream call).
+ * All but sdk run on the same Miniflare setup.
  */
-export type ContestantName = 'ours' | 'naive' | 'ok' | 'sdk'
+export type ContestantName = 'ours' | 'oursKey' | 'naive' | 'naiveKey' | 'ok' | 'sdk'
 
-export const CONTESTANTS: readonly ContestantName[] = ['ours', 'naive', 'ok', 'sdk']
+export const CONTESTANTS: readonly ContestantName[] = [
+  'ours',
+  'oursKey',
+  'naive',
+  'naiveKey',
+  'ok',
+  'sdk',
+]
 
 export const LABELS: Record<ContestantName, string> = {
   ours: 'ours',
+  oursKey: 'ours (access key)',
   naive: 'naive',
+  naiveKey: 'naive (access key)',
   ok: 'ok',
   sdk: 'SDK',
 }
+
+/** The contestants in access-key mode: they make no upstream call at all. */
+export const ACCESS_KEY_CONTESTANTS: readonly ContestantName[] = ['oursKey', 'naiveKey']
 
 /** Each phase has its own subset of contestants. */
 export type PerContestant<T> = Partial<Record<ContestantName, T>>
@@ -48,7 +61,7 @@ export interface Segment {
 }
 
 export interface PhaseResult {
-  /** Stable key: floor, sequential, c8, c32, new-identity, repeat-identity. */
+  /** Stable key: floor, sequential, c8, new-identity, c32, repeat-identity, repeat-identity-c1. */
   id: string
   name: string
   concurrency: number
@@ -88,6 +101,37 @@ export interface ColdResult {
   oursWarmKv: ColdSeries
 }
 
+/** One access-key contestant in the new-identity phase, all rounds together. */
+export interface AccessKeyFigures {
+  requestsPerSecond: number | undefined
+  p50Ms: number | undefined
+  p99Ms: number | undefined
+  negotiations: number
+  errors: number
+  /** Emulator requests on every instrumented route during its segments: 0 is the point. */
+  upstreamCalls: number
+  upstreamTlsHandshakes: number
+  upstreamCallsPerNegotiation: number
+}
+
+/** ours (access key) against another contestant of the same phase. */
+export interface AccessKeyRatio {
+  /** Medians of the rounds' requests/s, divided. */
+  requestsPerSecond: number | undefined
+  /** The same within each round. */
+  perRound: number[]
+  /** Pooled p50 latencies, divided. */
+  p50: number | undefined
+}
+
+/** What the access-key contestants showed, as printed (access-key.ts). */
+export interface AccessKeySummary {
+  phase: string
+  concurrency: number
+  contestants: Partial<Record<ContestantName, AccessKeyFigures>>
+  ratios: Record<'ok' | 'naive' | 'naiveKey' | 'ours', AccessKeyRatio>
+}
+
 export interface BenchReport {
   date: string
   /** 1-, 5- and 15-minute load averages at the start and the end (the machine is shared). */
@@ -107,6 +151,8 @@ export interface BenchReport {
   /** What each warm-up cost upstream: the first Entra token, discovery and JWKS live here. */
   warmupUpstream: Record<string, RouteCounters>
   phases: PhaseResult[]
+  /** Access-key mode in the new-identity phase; undefined if that phase did not run. */
+  accessKey: AccessKeySummary | undefined
   cold: ColdResult
   /** Resident set size after warm-up and after each phase; workerd's is the whole runtime with
    * Miniflare's internal Workers, not one isolate. */

@@ -1,4 +1,4 @@
-// The contestants that run in workerd through Miniflare: our negotiator (anonymous or jwt), the naive Worker, the "ok" Worker.
+// The contestants that run in workerd through Miniflare: our negotiator (anonymous or jwt, Entra or access key), the naive Workers, the "ok" Worker.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
@@ -35,6 +35,11 @@ export interface Server {
 export interface OursOptions {
   /** anonymous (default): a random user id per negotiation; jwt: callers show a user token. */
   auth?: 'anonymous' | 'jwt'
+  /**
+   * entra (default): the Owner app's secret, an Entra token and an Auth API call per token;
+   * access-key: the emulator's connection string alone, tokens signed in the Worker.
+   */
+  credentials?: 'entra' | 'access-key'
   /** Keep KV in this folder, for a later new isolate to find (see NegotiatorOptions). */
   kvPersist?: string
 }
@@ -42,6 +47,8 @@ export interface OursOptions {
 export interface WorkerStarters {
   ours(options?: OursOptions): Promise<Server>
   naive(): Promise<Server>
+  /** The naive Worker of access-key mode (naive-key-worker.ts): one HS256 signature, no checks. */
+  naiveKey(): Promise<Server>
   /** A Worker that only answers "ok": workerd's own floor on this setup. */
   ok(): Promise<Server>
 }
@@ -55,6 +62,11 @@ export function workerStarters(
 ): WorkerStarters {
   const { demo, caCertPem } = emulator
   const azure = azureVars(demo)
+  const connectionString = (): string => {
+    if (demo.connectionString === undefined)
+      throw new Error('the emulator has no access key (bench/emulator-process.ts gives it one)')
+    return demo.connectionString
+  }
   // Each workerd's pid is found as the one new child since the start began: one start at a time.
   let queue: Promise<unknown> = Promise.resolve()
   const oneAtATime = <T>(start: () => Promise<T>): Promise<T> => {
@@ -82,7 +94,10 @@ export function workerStarters(
     ours: (options = {}) =>
       negotiator({
         vars: {
-          ...azure,
+          // One source of truth for the endpoint: access-key mode refuses any Entra variable.
+          ...(options.credentials === 'access-key'
+            ? { WEBPUBSUB_CONNECTION_STRING: connectionString() }
+            : azure),
           WEBPUBSUB_HUBS: HUB,
           POLICY,
           ...(options.auth === 'jwt'
@@ -96,6 +111,11 @@ export function workerStarters(
       negotiator({
         vars: { ...azure, HUB, ROLES },
         entry: join(root, 'bench', 'naive-worker.ts'),
+      }),
+    naiveKey: () =>
+      negotiator({
+        vars: { WEBPUBSUB_CONNECTION_STRING: connectionString(), HUB, ROLES },
+        entry: join(root, 'bench', 'naive-key-worker.ts'),
       }),
     ok: () => oneAtATime(() => withPid(() => startOkWorker(root, resources))),
   }
