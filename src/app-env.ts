@@ -1,12 +1,14 @@
 // The Hono context types shared by app.ts and the routes, kept apart so neither imports the other.
 import type { ClientTokenCache } from './cache/client-token-cache'
 import type { RateLimiter } from './caller/rate-limit'
+import type { Revocations } from './caller/revocations'
 import type { CallerVerifier } from './caller/verifier'
 import type { Config, ConfigProblem } from './config'
 import type { EntraTokenSource } from './entra/token-source'
 import type { Now, Sleep } from './lib/clock'
 import type { Timings } from './http/server-timing'
 import type { Logger } from './lib/log'
+import type { SecretCheck } from './lib/secret-equal'
 import type { UserIdHasher } from './lib/user-id-hash'
 import type { AccessKeySigner } from './webpubsub/access-key'
 import type { Failover } from './webpubsub/failover'
@@ -42,6 +44,10 @@ export interface Runtime {
   upstreamDeadlineMs: number
   /** LOG_USER_ID=hash: the keyed hash written in place of user ids (lib/user-id-hash.ts). */
   hashUserId: UserIdHasher | undefined
+  /** ADMIN_TOKEN's check; undefined when it is unset, and then the admin endpoint does not exist. */
+  adminCheck: SecretCheck | undefined
+  /** Revoked users (caller/revocations.ts); undefined without ADMIN_TOKEN or without KV. */
+  revocations: Revocations | undefined
   writeLog: (line: string) => void
 }
 

@@ -11,6 +11,7 @@ import {
 } from './cache/encrypted-kv'
 import { createMemoryCache } from './cache/memory'
 import type { RateLimiter } from './caller/rate-limit'
+import { createRevocations } from './caller/revocations'
 import { createCallerVerifier } from './caller/verifier'
 import { CONFIG_VARIABLES, parseConfig } from './config'
 import type { EntraToken } from './entra/client-credentials'
@@ -28,7 +29,9 @@ import { problemResponse, toNegotiatorError } from './http/problem'
 import { serverTimingHeader } from './http/server-timing'
 import { systemNow, systemSleep, type Now, type Sleep } from './lib/clock'
 import { createLogger } from './lib/log'
+import { createSecretCheck } from './lib/secret-equal'
 import { createUserIdHasher, hashKeyMaterial } from './lib/user-id-hash'
+import { adminRoutes } from './routes/admin'
 import { healthRoutes } from './routes/health'
 import { negotiateRoutes } from './routes/negotiate'
 import { openapiRoutes } from './routes/openapi'
@@ -198,6 +201,14 @@ export function createApp(options: AppOptions = {}) {
     })
     // Before the first negotiation: the cron's view of which resources are down.
     await failover.loadShared()
+    // Revocations exist only with the admin endpoint that writes them, and live in KV.
+    const revocationLog = createLogger({ component: 'revocations' }, writeLog, config.logLevel)
+    const revocations =
+      config.adminToken === undefined || kvBinding === undefined
+        ? undefined
+        : createRevocations({ kv: kvBinding, key: keys.aesKey, now, log: revocationLog })
+    // Before the first negotiation too: a revoked user must not slip through a new isolate.
+    await revocations?.load()
     const callerLog = createLogger({ component: 'caller' }, writeLog, config.logLevel)
     const caller = await createCallerVerifier(config.auth, {
       fetch: upstreamFetch,
@@ -238,6 +249,9 @@ export function createApp(options: AppOptions = {}) {
         sleep,
         upstreamDeadlineMs: options.upstreamDeadlineMs ?? 5_000,
         hashUserId: keys.hashUserId,
+        adminCheck:
+          config.adminToken === undefined ? undefined : await createSecretCheck(config.adminToken),
+        revocations,
         writeLog,
       },
     }
@@ -285,6 +299,7 @@ export function createApp(options: AppOptions = {}) {
   app.route('/', healthRoutes)
   app.route('/', openapiRoutes)
   app.route('/', negotiateRoutes)
+  app.route('/', adminRoutes)
   for (const routes of options.routes ?? []) app.route('/', routes)
   app.notFound((c) =>
     problemResponse(

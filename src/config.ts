@@ -107,6 +107,11 @@ export interface CommonConfig {
   readonly logLevel: LogLevel
   /** LOG_USER_ID: `plain` (default) logs user ids as they are, `hash` a keyed hash of them. */
   readonly logUserId: 'plain' | 'hash'
+  /**
+   * ADMIN_TOKEN: the bearer credential of the admin endpoint (routes/admin.ts), a secret; undefined
+   * when unset, and then the admin endpoint does not exist and nothing checks revocations.
+   */
+  readonly adminToken: string | undefined
 }
 
 export interface ConfigProblem {
@@ -132,6 +137,7 @@ export const CONFIG_VARIABLES = [
   ...TOKEN_REUSE_VARIABLES,
   'LOG_LEVEL',
   'LOG_USER_ID',
+  'ADMIN_TOKEN',
 ] as const
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -162,6 +168,7 @@ const VARIABLE_MEANINGS: Record<string, string> = {
     'e.g. https://contoso-westeurope.webpubsub.azure.com',
   CORS_ORIGINS: "your web app's exact origins, comma-separated, e.g. https://app.contoso.com",
   TOKEN_CACHE_KEY: 'base64 of 32 random bytes (openssl rand -base64 32)',
+  ADMIN_TOKEN: 'a random credential of at least 32 characters (openssl rand -base64 32)',
 }
 const PLACEHOLDER = /<[^<>\r\n]*>/
 const WHOLE_PLACEHOLDER = /^<[^<>\r\n]*>$/
@@ -172,6 +179,7 @@ const SECRET_VARIABLES = new Set([
   'TOKEN_CACHE_KEY',
   'WEBPUBSUB_CONNECTION_STRING',
   'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
+  'ADMIN_TOKEN',
 ])
 
 function placeholderProblem(name: string, value: string): string | undefined {
@@ -309,6 +317,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     )
   }
 
+  const adminToken = parseAdminToken(text, report, auth.mode)
   const tokenReuse = parseTokenReuse(text, report)
   const logLevel = (text('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -346,6 +355,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     tokenReuse,
     logLevel,
     logUserId: logUserId === 'hash' ? 'hash' : 'plain',
+    adminToken,
   }
   return { ok: true, config: Object.freeze(config) }
 }
@@ -529,6 +539,40 @@ function parseHttpsOrigin(
   }
   if (url.username !== '' || url.password !== '') report(variable, 'must not contain credentials')
   return url.origin
+}
+
+/** At least this many characters: 32 random base64 characters carry 192 bits, beyond guessing. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+/** RFC 6750 §2.1 b64token: what a bearer credential may hold, so the CLI can send it as it is. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * ADMIN_TOKEN enables the admin endpoint. Revoking a user needs stable user ids, which anonymous
+ * callers do not have (each negotiation draws a new random one), so it is refused there. The
+ * problems never quote the value: it is a secret.
+ */
+function parseAdminToken(
+  text: Text,
+  report: Report,
+  authMode: AuthConfig['mode'],
+): string | undefined {
+  const token = text('ADMIN_TOKEN')
+  if (token === undefined) return undefined
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH || token.length > 512 || !B64TOKEN.test(token)) {
+    report(
+      'ADMIN_TOKEN',
+      `must be ${MIN_ADMIN_TOKEN_LENGTH} to 512 characters of A-Z, a-z, 0-9, "-", ".", "_", "~", ` +
+        '"+" and "/" (then "=" padding), e.g. openssl rand -base64 32',
+    )
+  }
+  if (authMode === 'anonymous') {
+    report(
+      'ADMIN_TOKEN',
+      'revocation needs verified user ids; with AUTH_MODE=anonymous every caller gets a random ' +
+        'one: use jwt or cloudflare-access, or unset ADMIN_TOKEN',
+    )
+  }
+  return token
 }
 
 function base64Length(value: string): number {

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'caller_unauthenticated'
   | 'caller_claims_unusable'
   | 'caller_verification_unavailable'
+  | 'caller_revoked'
   | 'rate_limited'
   // Entra ID (client-credentials flow)
   | 'entra_credentials_rejected'
@@ -36,6 +37,9 @@ export type ErrorCode =
   | 'webpubsub_throttled'
   | 'webpubsub_unavailable'
   | 'webpubsub_unexpected_response'
+  // the admin endpoint (ADMIN_TOKEN): revocations
+  | 'admin_unauthenticated'
+  | 'revocation_unavailable'
   // anything else
   | 'internal_error'
 

@@ -324,6 +324,7 @@ describe('config', () => {
         'TOKEN_CACHE_KEY',
         'WEBPUBSUB_CONNECTION_STRING',
         'WEBPUBSUB_SECONDARY_CONNECTION_STRINGS',
+        'ADMIN_TOKEN',
       ]
       // Read in jwt mode; POLICY is a table, not text.
       const names = CONFIG_VARIABLES.filter(

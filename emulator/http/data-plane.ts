@@ -3,6 +3,7 @@ import type { Hono } from 'hono'
 import type { ClientService } from '../client/index'
 import { createClientRestRoutes } from '../client/rest'
 import type { ResourceState } from '../state'
+import { authorizeWithAccessKey } from '../webpubsub/access-key-rest'
 import { authorizeRequest, DATA_ACTIONS } from '../webpubsub/authorize'
 import { GENERATE_TOKEN_PATH, generateTokenRoute, healthRoute } from '../webpubsub/routes'
 import type { AppEnv } from './context'
@@ -26,6 +27,9 @@ export function mountDataPlane(
   const clientRest = createClientRestRoutes({
     service: clientService,
     authorize: async (request) => {
+      // A bearer signed with the access key (when the emulator has one) stands for the key itself.
+      const keyed = await authorizeWithAccessKey(request, state)
+      if (keyed !== undefined) return keyed
       const action = /:closeConnections$/.test(new URL(request.url).pathname)
         ? DATA_ACTIONS.closeConnections
         : DATA_ACTIONS.send

@@ -50,6 +50,12 @@ export interface GetClientTokenOptions {
   waitUntil: (promise: Promise<unknown>) => void
   /** Fetches a new token for this key; must give up by the deadline. */
   load: (deadlineMs: number) => Promise<ClientToken>
+  /**
+   * A token issued (`iat`) before this is never handed out again, from memory or the Cache API,
+   * and is dropped from memory: the user was revoked since (caller/revocations.ts). A freshly
+   * loaded token is returned whatever its `iat`.
+   */
+  notIssuedBeforeMs?: number
 }
 
 export interface ClientTokenCache {
@@ -97,10 +103,10 @@ export function createClientTokenCache(options: ClientTokenCacheOptions): Client
   const reusable = (token: ClientToken, at: number): boolean =>
     at < token.expiresAtMs && at <= reusableUntilMs(token, minRemaining)
 
-  const fromMemory = (key: string, at: number): ClientToken | undefined => {
+  const fromMemory = (key: string, at: number, notIssuedBeforeMs = -Infinity) => {
     const token = memory.get(key)
     if (token === undefined) return undefined
-    if (reusable(token, at)) return token
+    if (reusable(token, at) && token.issuedAtMs >= notIssuedBeforeMs) return token
     memory.delete(key)
     return undefined
   }
@@ -149,11 +155,15 @@ export function createClientTokenCache(options: ClientTokenCacheOptions): Client
     key: string,
     flight: LeaseHolder,
     leaseId: number,
-    { deadlineMs, waitUntil, load }: GetClientTokenOptions,
+    { deadlineMs, waitUntil, load, notIssuedBeforeMs = -Infinity }: GetClientTokenOptions,
   ): Promise<{ token: ClientToken; source: ClientTokenSource }> => {
     try {
       const stored = await readStore(key)
-      if (stored !== undefined && reusable(stored, now())) {
+      if (
+        stored !== undefined &&
+        reusable(stored, now()) &&
+        stored.issuedAtMs >= notIssuedBeforeMs
+      ) {
         memory.set(key, stored)
         return { token: stored, source: 'cache' }
       }
@@ -175,7 +185,8 @@ export function createClientTokenCache(options: ClientTokenCacheOptions): Client
   return {
     async get(key, getOptions) {
       let at = now()
-      const cached = fromMemory(key, at)
+      const notBefore = getOptions.notIssuedBeforeMs
+      const cached = fromMemory(key, at, notBefore)
       if (cached !== undefined) return { token: cached, source: 'memory' }
       let pollMs = FIRST_POLL_MS
       for (;;) {
@@ -189,7 +200,9 @@ export function createClientTokenCache(options: ClientTokenCacheOptions): Client
           await sleep(pollMs)
           pollMs = nextPollMs(pollMs)
           at = now()
-          const settled = fromMemory(key, at)
+          // Loaded by the other request just now, so issued after any revocation it knew of; the
+          // check still applies, in case that request saw an older list than this one.
+          const settled = fromMemory(key, at, notBefore)
           if (settled !== undefined) return { token: settled, source: 'memory' }
           if (flight.failure !== undefined && flight.failure.leaseId === seen?.id) {
             throw flight.failure.error

@@ -8,9 +8,19 @@ import { deriveCacheKey, importCacheKey, openText, sealText } from './crypto'
 
 export { deriveCacheKey, importCacheKey }
 
+/**
+ * `cacheTtl`: how long the data centre that reads may serve the value from its cache, in seconds;
+ * at least 30, default 60 (Cloudflare docs, KV "Read key-value pairs"). A shorter one bounds how
+ * stale a read can be, at the cost of more reads reaching KV's central stores.
+ */
+export interface KvTextGetOptions {
+  type: 'text'
+  cacheTtl?: number
+}
+
 /** The subset of KVNamespace we use, so tests can pass a misbehaving double. */
 export interface KvLike {
-  get(key: string, type: 'text'): Promise<string | null>
+  get(key: string, type: 'text' | KvTextGetOptions): Promise<string | null>
   put(
     key: string,
     value: string,

@@ -1,4 +1,9 @@
 // The OpenAPI 3.1 description of the negotiator, built from the constants its handlers validate with.
+import {
+  LONGEST_DELAY_SECONDS,
+  MAX_REVOCATION_SECONDS,
+  MAX_USER_ID_LENGTH,
+} from '../caller/revocations'
 import { MAX_GROUP_NAME_LENGTH } from '../caller/roles'
 import { HUB_NAME_PATTERN, type Config } from '../config'
 import type { ErrorCode } from '../errors'
@@ -27,6 +32,7 @@ const CODE_HEADERS: Record<ErrorCode, ProblemHeader> = {
   caller_unauthenticated: 'WWW-Authenticate',
   caller_claims_unusable: 0,
   caller_verification_unavailable: 'Retry-After',
+  caller_revoked: 0,
   rate_limited: 'Retry-After',
   entra_credentials_rejected: 0,
   entra_app_or_tenant_not_found: 0,
@@ -43,10 +49,23 @@ const CODE_HEADERS: Record<ErrorCode, ProblemHeader> = {
   webpubsub_throttled: 'Retry-After',
   webpubsub_unavailable: 'Retry-After',
   webpubsub_unexpected_response: 0,
+  admin_unauthenticated: 'WWW-Authenticate',
+  revocation_unavailable: 'Retry-After',
   internal_error: 0,
 }
 
 const CODES = Object.keys(CODE_HEADERS) as ErrorCode[]
+/** Codes only the admin endpoint answers with. */
+const ADMIN_ONLY: readonly ErrorCode[] = ['admin_unauthenticated', 'revocation_unavailable']
+/** What an admin operation may answer besides its 200. */
+const ADMIN_PROBLEMS: readonly ErrorCode[] = [
+  'config_invalid',
+  'admin_unauthenticated',
+  'parameter_invalid',
+  'hub_not_allowed',
+  'revocation_unavailable',
+  'internal_error',
+]
 
 /** What the document depends on besides the code: where it is served, and the deployed limits. */
 export interface OpenApiOptions {
@@ -54,6 +73,8 @@ export interface OpenApiOptions {
   origin: string
   /** This deployment's configuration, when valid: the hubs and MAX_REQUESTED_GROUPS. */
   config?: Pick<Config, 'hubs' | 'maxRequestedGroups'> | undefined
+  /** ADMIN_TOKEN is set: the admin endpoint exists, and is described. */
+  admin?: boolean
 }
 
 const ref = (path: string): Schema => ({ $ref: `#/components/${path}` })
@@ -100,7 +121,7 @@ function problems(codes: readonly ErrorCode[], status?: number): Record<string, 
   return responses
 }
 
-export function openApiDocument({ origin, config }: OpenApiOptions): Schema {
+export function openApiDocument({ origin, config, admin = false }: OpenApiOptions): Schema {
   const hub = str({
     pattern: HUB_NAME_PATTERN.source,
     description: 'Case-insensitive; default: the first hub.',
@@ -143,9 +164,120 @@ export function openApiDocument({ origin, config }: OpenApiOptions): Schema {
     }),
     responses: {
       200: answer('The client access URL', ref('schemas/Negotiated')),
-      ...problems(CODES.filter((code) => code !== 'not_found' && code !== 'method_not_allowed')),
+      ...problems(
+        CODES.filter(
+          (code) =>
+            code !== 'not_found' && code !== 'method_not_allowed' && !ADMIN_ONLY.includes(code),
+        ),
+      ),
     },
   })
+  const adminOperation = (summary: string, ok: Schema, extra: Schema = {}): Schema => ({
+    summary,
+    security: [{ admin: [] }],
+    ...extra,
+    responses: { 200: answer(summary, ok), ...problems(ADMIN_PROBLEMS) },
+  })
+  const user = str({ minLength: 1, maxLength: MAX_USER_ID_LENGTH })
+  const oneHub = str({
+    pattern: HUB_NAME_PATTERN.source,
+    description: 'Case-insensitive; absent (or null): every hub.',
+    ...(config && { examples: config.hubs }),
+  })
+  const adminPaths = {
+    '/admin/revocations': {
+      get: adminOperation(
+        'The active revocations, and those ended within a day',
+        object({
+          revocations: list(ref('schemas/Revocation')),
+          ended: list(ref('schemas/Revocation')),
+        }),
+      ),
+      post: adminOperation('Revokes a user, and closes their connections', ref('schemas/Revoked'), {
+        description:
+          `Refuses the user's negotiations (403 caller_revoked) within ${LONGEST_DELAY_SECONDS} s ` +
+          'everywhere, and closes their connections on every resource and hub (or the one hub).',
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: object(
+                {
+                  userId: user,
+                  hub: { anyOf: [oneHub, { type: 'null' }] },
+                  forSeconds: int(1, MAX_REVOCATION_SECONDS),
+                },
+                ['hub', 'forSeconds'],
+              ),
+            },
+          },
+        },
+      }),
+      delete: adminOperation(
+        "Lifts the user's revocations (or the one hub's)",
+        ref('schemas/Lifted'),
+        {
+          parameters: [
+            { name: 'userId', in: 'query', required: true, schema: user },
+            { name: 'hub', in: 'query', schema: oneHub },
+          ],
+        },
+      ),
+    },
+    '/admin/revocations/close-connections': {
+      post: adminOperation("Closes the user's connections again", ref('schemas/Closed'), {
+        description: `The second sweep, once ${LONGEST_DELAY_SECONDS} s have passed after a revocation.`,
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: object({ userId: user, hub: { anyOf: [oneHub, { type: 'null' }] } }, ['hub']),
+            },
+          },
+        },
+      }),
+    },
+  }
+  const revocation = object(
+    {
+      userId: str(),
+      hub: { type: ['string', 'null'] },
+      revokedAt: dateTime,
+      until: dateTime,
+      liftedAt: dateTime,
+    },
+    ['liftedAt'],
+  )
+  const connections = list(
+    object(
+      {
+        endpoint: str({ format: 'uri' }),
+        hub: str(),
+        outcome: str({ enum: ['closed', 'forbidden', 'failed'] }),
+        status: int(),
+        code: ref('schemas/ErrorCode'),
+        upstreamCode: str(),
+        detail: str(),
+      },
+      ['status', 'code', 'upstreamCode', 'detail'],
+    ),
+  )
+  const adminSchemas = {
+    Revocation: revocation,
+    Revoked: object(
+      {
+        revocation: ref('schemas/Revocation'),
+        connections,
+        appliesEverywhereWithinSeconds: int(),
+        warning: str(),
+      },
+      ['warning'],
+    ),
+    Lifted: object({
+      lifted: list(ref('schemas/Revocation')),
+      stillRevoked: list(ref('schemas/Revocation')),
+      appliesEverywhereWithinSeconds: int(),
+    }),
+    Closed: object({ connections }),
+  }
   const upstream = (code: ErrorCode) =>
     /^(entra|webpubsub)_/.test(code) || code === 'internal_error'
   return {
@@ -174,9 +306,11 @@ export function openApiDocument({ origin, config }: OpenApiOptions): Schema {
       '/openapi.json': {
         get: { responses: { 200: answer('This document', { type: 'object' }) } },
       },
+      ...(admin && adminPaths),
     },
     components: {
       schemas: {
+        ...(admin && adminSchemas),
         Negotiated: object({
           baseUrl: str({ format: 'uri' }),
           token: str(),
@@ -265,6 +399,13 @@ export function openApiDocument({ origin, config }: OpenApiOptions): Schema {
           name: 'Cf-Access-Jwt-Assertion',
           description: 'AUTH_MODE=cloudflare-access (or the CF_Authorization cookie)',
         },
+        ...(admin && {
+          admin: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "ADMIN_TOKEN, the admin endpoint's own credential (npm run revoke)",
+          },
+        }),
       },
     },
   }

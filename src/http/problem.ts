@@ -32,6 +32,8 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 400, title: 'Unknown client protocol' }
     case 'caller_unauthenticated':
       return { status: 401, title: 'Caller not authenticated' }
+    case 'caller_revoked':
+      return { status: 403, title: "The caller's access has been revoked" }
     case 'rate_limited':
       return { status: 429, title: 'Too many requests' }
     // Upstream rejections of our own credentials or setup: the gateway got a bad answer (502).
@@ -65,6 +67,10 @@ export function problemShape(code: ErrorCode): ProblemShape {
       return { status: 503, title: 'Web PubSub is throttling' }
     case 'webpubsub_unavailable':
       return { status: 503, title: 'Web PubSub is unavailable' }
+    case 'admin_unauthenticated':
+      return { status: 401, title: 'Admin credential missing or wrong' }
+    case 'revocation_unavailable':
+      return { status: 503, title: 'Revocations cannot be read or written' }
     case 'internal_error':
       return { status: 500, title: 'Internal error' }
   }

@@ -26,6 +26,12 @@ const methodNotAllowed = (method: string): NegotiatorError =>
     headers: { allow: ALLOW },
   })
 
+/** No reason and no end date: what the operator decided is theirs to tell, not the API's. */
+const callerRevoked = (): NegotiatorError =>
+  new NegotiatorError('caller_revoked', {
+    detail: "This user's access has been revoked by the operator.",
+  })
+
 /**
  * The Auth API URL grows with every role and group; far past this, front ends refuse the request
  * line (commonly 8 KiB) and the caller would get a 502 for asking too much.
@@ -54,6 +60,19 @@ async function negotiate(c: Context<AppEnv>) {
   })
   runtime.caller?.persist(c.get('waitUntil'))
   const userId = identity.userId
+  // A revoked user is refused before the rate limit and any upstream call. Anonymous callers have
+  // random ids, which nobody can revoke (ADMIN_TOKEN is refused in that mode).
+  let reuseNotIssuedBeforeMs: number | undefined
+  const revocations = runtime.revocations
+  if (revocations !== undefined && config.auth.mode !== 'anonymous') {
+    const stale = revocations.freshen(c.get('waitUntil'))
+    if (stale !== undefined) await stale
+    const revocation = revocations.check(userId, hub)
+    if (revocation !== undefined) {
+      if (revocation.revoked) throw callerRevoked()
+      reuseNotIssuedBeforeMs = revocation.notIssuedBeforeMs
+    }
+  }
   await enforceRateLimit(
     runtime.rateLimiter,
     rateLimitKey(config.auth.mode, userId, c.req.header('cf-connecting-ip')),
@@ -99,7 +118,11 @@ async function negotiate(c: Context<AppEnv>) {
         {
           ...(issuer.kind === 'access-key'
             ? { signer: issuer.signers[index]! }
-            : { tokens: issuer.tokens, reuse: reusable ? runtime.clientTokens : undefined }),
+            : {
+                tokens: issuer.tokens,
+                reuse: reusable ? runtime.clientTokens : undefined,
+                reuseNotIssuedBeforeMs,
+              }),
           fetch: runtime.fetch,
           now: runtime.now,
           sleep: runtime.sleep,

@@ -14,6 +14,7 @@ openapiRoutes.get('/openapi.json', (c) => {
     openApiDocument({
       origin: new URL(c.req.url).origin,
       config: state.ok ? state.runtime.config : undefined,
+      admin: state.ok && state.runtime.adminCheck !== undefined,
     }),
   )
 })

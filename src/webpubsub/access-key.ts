@@ -6,13 +6,24 @@
 // is an empty array, not absent), `sub` only when there is a userId, `aud` = the https endpoint
 // (with its port) + '/' + the client path, `iat` = now in whole seconds, `exp` = iat + the
 // lifetime. No `nbf` and no `iss`: the service checks the signature, `exp` and `aud` at connect.
+// The same key signs the bearer of a data-plane REST call (revocation's `:closeConnections`).
 import { SignJWT } from 'jose'
 import type { ClientToken } from '../cache/client-token-cache'
 import { clientPathFor, type ClientGrant } from './client-url'
 
 export interface AccessKeySigner {
   sign(request: ClientGrant, nowMs: number): Promise<ClientToken>
+  /**
+   * A bearer for one data-plane REST call (`:closeConnections`): HS256 with the same key, no
+   * claims but `aud` = the request URL as sent (query included) and a short life. Microsoft's
+   * data-plane REST reference: "aud … should be the SAME as your HTTP request url"; the SDK's
+   * webPubSubKeyCredentialPolicy signs `request.url` the same way (with a 1 h `exp`).
+   */
+  signRestToken(url: string, nowMs: number): Promise<string>
 }
+
+/** A REST bearer is used at once: five minutes leave room for clock skew, not for replay. */
+export const REST_TOKEN_LIFETIME_SECONDS = 300
 
 export function createAccessKeySigner(accessKey: string): AccessKeySigner {
   const bytes = new TextEncoder().encode(accessKey)
@@ -43,6 +54,15 @@ export function createAccessKeySigner(accessKey: string): AccessKeySigner {
         .setExpirationTime(expiresAt)
         .sign(await hmacKey())
       return { token, issuedAtMs: issuedAt * 1000, expiresAtMs: expiresAt * 1000 }
+    },
+    async signRestToken(url, nowMs) {
+      const issuedAt = Math.floor(nowMs / 1000)
+      return new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setAudience(url)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + REST_TOKEN_LIFETIME_SECONDS)
+        .sign(await hmacKey())
     },
   }
 }

@@ -52,6 +52,8 @@ export interface CommonIssueDeps {
   timing?: (name: 'entra' | 'authapi', durationMs: number, description?: string) => void
   /** Hands out a still-fresh token of the same grant again (TOKEN_REUSE); absent: always fetch. */
   reuse?: ClientTokenCache
+  /** Reuse no token issued before this: the user was revoked then (caller/revocations.ts). */
+  reuseNotIssuedBeforeMs?: number
   /** Auth API attempts on this resource; 1 when failover has another resource to try. */
   maxAttempts?: number
   /** Told the outcome of each Auth API call on this resource: its breaker's passive signal. */
@@ -90,6 +92,7 @@ export async function issueClientAccess(
       deadlineMs: deps.deadlineMs,
       waitUntil: deps.waitUntil,
       load: () => fetchClientToken(request, tokens, deps),
+      notIssuedBeforeMs: deps.reuseNotIssuedBeforeMs,
     })
     token = found.token
     if (found.source !== 'fetch') {

@@ -34,9 +34,15 @@ function setup(options: { minRemaining?: number; store?: ClientTokenStore } = {}
     waitTimeoutError: () => new Error('wait timeout'),
   })
   let loads = 0
-  const get = (key: string, load: () => Promise<ClientToken>, deadlineMs = clock + 60_000) =>
+  const get = (
+    key: string,
+    load: () => Promise<ClientToken>,
+    deadlineMs = clock + 60_000,
+    notIssuedBeforeMs?: number,
+  ) =>
     cache.get(key, {
       deadlineMs,
+      notIssuedBeforeMs,
       waitUntil: (promise) => waited.push(promise),
       load: () => {
         loads++
@@ -246,5 +252,37 @@ describe('cache/client-token-cache (second level)', () => {
       { event: 'client_token_cache_read_failed', error: 'Error' },
       { event: 'client_token_cache_write_failed', error: 'Error' },
     ])
+  })
+})
+
+describe('cache/client-token-cache (revoked users: notIssuedBeforeMs)', () => {
+  it('never hands out a token issued before it, from memory or the second level', async () => {
+    const second = mapStore()
+    const c = setup({ store: second.store })
+    await c.get('k', async () => token('before', c.now()))
+    second.entries.set('k', token('stored-before', c.now()))
+    c.advance(60_000)
+    const revokedAtMs = c.now()
+    c.advance(1_000)
+    // Without the fence the old token is reused, as before.
+    expect((await c.get('k', async () => token('x', c.now()))).token.token).toBe('before')
+    const fenced = await c.get('k', async () => token('after', c.now()), undefined, revokedAtMs)
+    expect(fenced).toMatchObject({ token: { token: 'after' }, source: 'fetch' })
+    // The fresh one, issued after the fence, is reused under it.
+    const again = await c.get('k', async () => token('y', c.now()), undefined, revokedAtMs)
+    expect(again).toMatchObject({ token: { token: 'after' }, source: 'memory' })
+    expect(c.loads()).toBe(2)
+  })
+
+  it('drops the fenced token from memory, so nobody is handed it again', async () => {
+    const c = setup()
+    await c.get('k', async () => token('before', c.now()))
+    c.advance(1_000)
+    await c.get('k', async () => token('after', c.now() - 5_000), undefined, c.now())
+    // The freshly loaded token is returned whatever its iat, and not reused under the fence.
+    expect(c.memory.tokens.get('k')?.token).toBe('after')
+    const third = await c.get('k', async () => token('third', c.now()), undefined, c.now())
+    expect(third.token.token).toBe('third')
+    expect(c.loads()).toBe(3)
   })
 })

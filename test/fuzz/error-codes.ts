@@ -17,6 +17,7 @@ const CODES: Record<ErrorCode, true> = {
   caller_unauthenticated: true,
   caller_claims_unusable: true,
   caller_verification_unavailable: true,
+  caller_revoked: true,
   rate_limited: true,
   entra_credentials_rejected: true,
   entra_app_or_tenant_not_found: true,
@@ -33,6 +34,8 @@ const CODES: Record<ErrorCode, true> = {
   webpubsub_throttled: true,
   webpubsub_unavailable: true,
   webpubsub_unexpected_response: true,
+  admin_unauthenticated: true,
+  revocation_unavailable: true,
   internal_error: true,
 }
 

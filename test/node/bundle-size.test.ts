@@ -8,12 +8,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /**
  * The size when this budget was set, rounded up to the next KiB, so that nothing grows unnoticed:
- * 43.0 KiB gzip -9 (42.0 with `keep_names = false`, the RegExpRouter alone, no demo route in the
- * production entry and the OpenAPI document; then access-key mode, +0.9). Issue 9's target is 30
- * KiB; what stands between is jose (about 8 KiB gzipped on its own: JWT verification and signing,
- * PKCS#8 import) and our own messages (bench/README.md). Lower this as trimming lands.
+ * 51.0 KiB gzip -9. History: 42.0 with `keep_names = false`, the RegExpRouter alone, no demo route
+ * in the production entry and the OpenAPI document; access-key mode +0.9; failover across
+ * resources (breakers, probes, shared health) and the audit trail +3.1; revocation (admin
+ * endpoint, deny list, closeConnections, OpenAPI admin section) +4.9. Issue 9's target is 30 KiB;
+ * what stands between is jose (about 8 KiB gzipped on its own: JWT verification and signing,
+ * PKCS#8 import), Hono (about 6) and our own operator-facing messages. Lower this as trimming
+ * lands; raise it only with a feature, saying so here.
  */
-const GZIP_BUDGET_KIB = 44
+const GZIP_BUDGET_KIB = 52
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 

@@ -47,6 +47,17 @@ function entraAnswering(answer: () => Response): typeof fetch {
   }
 }
 
+/** AUTH_MODE=jwt with the admin endpoint (ADMIN_TOKEN) enabled. */
+const ADMIN_TOKEN = 'error-codes-admin-token-0123456789abcdefghij'
+const adminVars = () => ({
+  AUTH_MODE: 'jwt',
+  AUTH_ISSUER: userTokenIssuer(),
+  AUTH_AUDIENCE: AUDIENCE,
+  POLICY,
+  ADMIN_TOKEN,
+})
+const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+
 /** A binding of the wrong kind at RATE_LIMITER: `limit` answers nothing at all. */
 const limiterAnsweringNothing = { limit: async () => undefined }
 
@@ -109,6 +120,17 @@ const PRODUCERS: Record<ErrorCode, () => Promise<Response>> = {
   caller_verification_unavailable: async () => {
     await emulator.fault({ route: 'oidc.discovery', kind: 'status', status: 503, times: -1 })
     return negotiateAsUser('alice')
+  },
+  caller_revoked: async () => {
+    const h = await createHarness({ vars: adminVars() })
+    const revoke = await h.request('/admin/revocations', {
+      method: 'POST',
+      headers: { ...asAdmin, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'alice' }),
+    })
+    expect(revoke.status).toBe(200)
+    const token = await mintUserToken({ sub: 'alice', audience: AUDIENCE })
+    return h.request('/negotiate?hub=chat', { headers: { authorization: `Bearer ${token}` } })
   },
   rate_limited: () =>
     negotiate({ vars: { RATE_LIMITER: { limit: async () => ({ success: false }) } } }),
@@ -191,6 +213,14 @@ const PRODUCERS: Record<ErrorCode, () => Promise<Response>> = {
     await emulator.fault({ route: 'webpubsub.generateToken', kind: 'empty' })
     return negotiate()
   },
+  admin_unauthenticated: async () =>
+    (await createHarness({ vars: adminVars() })).request('/admin/revocations'),
+  // Revocations live in KV: without the binding the admin endpoint says so.
+  revocation_unavailable: async () =>
+    (await createHarness({ vars: { ...adminVars(), TOKEN_CACHE: undefined } })).request(
+      '/admin/revocations',
+      { headers: asAdmin },
+    ),
   internal_error: async () => (await internalErrorHarness()).request('/negotiate'),
 }
 

@@ -289,8 +289,14 @@ describe('routes/openapi', () => {
       const schema = operation.responses[status]?.content?.['application/problem+json']?.schema
       return ((schema?.allOf as Schema[] | undefined)?.[1]?.properties as Schema)?.code
     }
-    // Routing answers come before any handler: other paths (404) and other methods (405).
-    for (const code of codes.filter((c) => c !== 'not_found' && c !== 'method_not_allowed')) {
+    // Routing answers come before any handler: other paths (404) and other methods (405). The
+    // admin endpoint's own codes are described with it (see the admin test below).
+    const adminOnly = ['admin_unauthenticated', 'revocation_unavailable']
+    const negotiateCodes = codes.filter(
+      (c) => c !== 'not_found' && c !== 'method_not_allowed' && !adminOnly.includes(c),
+    )
+    expect(negotiateCodes).toContain('caller_revoked')
+    for (const code of negotiateCodes) {
       const status = problemShape(code).status
       expect(codesAt(get, status), `${code} under ${status}`).toMatchObject({
         enum: expect.arrayContaining([code]),
@@ -457,5 +463,109 @@ describe('routes/openapi', () => {
     ])
     const { hub: _hub, ...withoutHub } = good
     expect(violations(doc, negotiated, withoutHub)).toEqual(['$: lacks hub'])
+  })
+})
+
+describe('routes/openapi: the admin endpoint (ADMIN_TOKEN)', () => {
+  const ADMIN_TOKEN = 'openapi-admin-token-0123456789abcdefghijkl'
+  const adminVars = {
+    ...jwtVars(),
+    WEBPUBSUB_HUBS: 'chat',
+    POLICY: { hubs: { chat: POLICY.hubs.chat } },
+    ADMIN_TOKEN,
+  }
+  const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+  const json = (body: unknown, method = 'POST'): RequestInit => ({
+    method,
+    headers: { ...asAdmin, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+  it('is described only when ADMIN_TOKEN is set', async () => {
+    const { ADMIN_TOKEN: _unset, ...withoutAdmin } = adminVars
+    const plain = await documentOf(await createHarness({ vars: withoutAdmin }))
+    expect(Object.keys(plain.paths).filter((path) => path.startsWith('/admin'))).toEqual([])
+    expect(plain.components.securitySchemes).not.toHaveProperty('admin')
+    const doc = await documentOf(await createHarness({ vars: adminVars }))
+    expect(
+      operationsOf(doc)
+        .map(([path, method]) => `${method} ${path}`)
+        .filter((op) => op.includes('/admin'))
+        .sort(),
+    ).toEqual([
+      'delete /admin/revocations',
+      'get /admin/revocations',
+      'post /admin/revocations',
+      'post /admin/revocations/close-connections',
+    ])
+    expect(JSON.stringify(doc)).not.toContain(ADMIN_TOKEN)
+  })
+
+  it('answers every admin operation with a documented status and body', async () => {
+    const h = await createHarness({ vars: adminVars })
+    const doc = await documentOf(h)
+    const admin = doc.paths['/admin/revocations']!
+    const close = doc.paths['/admin/revocations/close-connections']!.post as Operation
+    const revoked = await expectDocumented(
+      doc,
+      admin.post as Operation,
+      await h.request('/admin/revocations', json({ userId: 'alice', forSeconds: 600 })),
+    )
+    expect(revoked.revocation).toMatchObject({ userId: 'alice', hub: null })
+    const listed = await expectDocumented(
+      doc,
+      admin.get as Operation,
+      await h.request('/admin/revocations', { headers: asAdmin }),
+    )
+    expect(listed.revocations).toHaveLength(1)
+    await expectDocumented(
+      doc,
+      close,
+      await h.request('/admin/revocations/close-connections', json({ userId: 'alice' })),
+    )
+    h.advance(1_000) // KV takes one write per second per key
+    const lifted = await expectDocumented(
+      doc,
+      admin.delete as Operation,
+      await h.request('/admin/revocations?userId=alice', { method: 'DELETE', headers: asAdmin }),
+    )
+    expect(lifted.lifted).toHaveLength(1)
+    // The problems, with their headers (WWW-Authenticate on the 401).
+    const unauthenticated = await h.request('/admin/revocations')
+    expect((await expectDocumented(doc, admin.get as Operation, unauthenticated)).code).toBe(
+      'admin_unauthenticated',
+    )
+    const badBody = await h.request('/admin/revocations', json({ user: 'alice' }))
+    expect((await expectDocumented(doc, admin.post as Operation, badBody)).code).toBe(
+      'parameter_invalid',
+    )
+  })
+
+  it('describes the revoke body as the handler reads it', async () => {
+    const h = await createHarness({ vars: adminVars })
+    const doc = await documentOf(h)
+    const post = doc.paths['/admin/revocations']?.post as Operation
+    const schema = post.requestBody?.content['application/json']?.schema ?? {}
+    const bodies: Schema[] = [
+      { userId: 'alice' },
+      { userId: 'bob', hub: 'chat', forSeconds: 60 },
+      { userId: 'carol', hub: 'CHAT' },
+      { userId: 'dave', hub: null, forSeconds: 2_592_000 },
+      { userId: '' },
+      { userId: 'erin', forSeconds: 0 },
+      { userId: 'erin', forSeconds: 2_592_001 },
+      { userId: 'erin', forSeconds: 1.5 },
+      { userId: 'erin', forSeconds: '60' },
+      { userId: 'erin', hub: '1chat' },
+      { userId: 'erin', reason: 'spam' },
+      { userId: 42 },
+      { userId: 'x'.repeat(1025) },
+    ]
+    for (const body of bodies) {
+      const accepted = violations(doc, schema, body).length === 0
+      h.advance(1_000)
+      const response = await h.request('/admin/revocations', json(body))
+      expect(response.status, JSON.stringify(body).slice(0, 60)).toBe(accepted ? 200 : 400)
+    }
   })
 })

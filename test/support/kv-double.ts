@@ -1,7 +1,7 @@
 // A Workers KV stand-in that misbehaves like production KV on demand (Cloudflare's "How KV works" and
 // limits pages):
 // Miniflare's KV is strongly consistent and never throttles, so code for lag and 429 is tested here.
-import type { KvLike } from '../../src/cache/encrypted-kv'
+import type { KvLike, KvTextGetOptions } from '../../src/cache/encrypted-kv'
 
 export interface KvDoubleOptions {
   /** Epoch ms the double expires entries and rate-limits by; default its own manual clock. */
@@ -23,6 +23,8 @@ interface LastWrite {
 
 /** Cloudflare's KV limits: `expirationTtl` ≥ 60 s, 1 write per second per key, keys ≤ 512 bytes. */
 const MIN_TTL_SECONDS = 60
+/** A read's `cacheTtl` must be at least 30 s (Miniflare and production). */
+const MIN_CACHE_TTL_SECONDS = 30
 const WRITE_INTERVAL_MS = 1_000
 const MAX_KEY_BYTES = 512
 const DEFAULT_START_MS = Date.UTC(2026, 0, 1)
@@ -38,6 +40,8 @@ export class KvDouble implements KvLike {
   reads = 0
   writes = 0
   deletes = 0
+  /** The `cacheTtl` of each read, in order (undefined: KV's default of 60 s). */
+  readonly cacheTtls: (number | undefined)[] = []
 
   readonly now: () => number
   private manualNowMs = DEFAULT_START_MS
@@ -56,10 +60,21 @@ export class KvDouble implements KvLike {
     this.manualNowMs += ms
   }
 
-  async get(key: string, type: 'text'): Promise<string | null> {
+  async get(key: string, typeOrOptions: 'text' | KvTextGetOptions): Promise<string | null> {
     this.reads++
     checkKey('GET', key)
-    if (type !== 'text') throw new Error(`KvDouble supports only 'text' reads, got ${String(type)}`)
+    const options = typeof typeOrOptions === 'string' ? { type: typeOrOptions } : typeOrOptions
+    if (options.type !== 'text') {
+      throw new Error(`KvDouble supports only 'text' reads, got ${String(options.type)}`)
+    }
+    const cacheTtl = 'cacheTtl' in options ? options.cacheTtl : undefined
+    this.cacheTtls.push(cacheTtl)
+    if (cacheTtl !== undefined && (Number.isNaN(cacheTtl) || cacheTtl < MIN_CACHE_TTL_SECONDS)) {
+      // Miniflare's message for the limit production enforces.
+      throw new Error(
+        `KV GET failed: 400 Invalid cache_ttl of ${cacheTtl}. Cache TTL must be at least ${MIN_CACHE_TTL_SECONDS}.`,
+      )
+    }
     if (this.failReads) throw new Error('KV GET failed: 500 Internal Server Error')
     const nowMs = this.now()
     const lastWrite = this.lastWrites.get(key)

@@ -62,4 +62,20 @@ describe('webpubsub/access-key', () => {
       expect(claims['webpubsub.group']).toEqual([])
     },
   )
+
+  it('signs a REST bearer for one URL, query included, living five minutes (data-plane REST)', async () => {
+    const url =
+      'https://contoso.example/api/hubs/chat/users/alice/:closeConnections?api-version=2024-12-01'
+    const token = await createAccessKeySigner(KEY).signRestToken(url, NOW_MS)
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY), {
+      algorithms: ['HS256'],
+      audience: url,
+      currentDate: new Date(NOW_MS),
+    })
+    const iat = Math.floor(NOW_MS / 1000)
+    expect(payload).toEqual({ aud: url, iat, exp: iat + 300 })
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT' })
+    const other = await createAccessKeySigner(`${KEY}x`).signRestToken(url, NOW_MS)
+    await expect(jwtVerify(other, new TextEncoder().encode(KEY))).rejects.toThrow()
+  })
 })
