@@ -39,13 +39,8 @@ import type {
   RunningEmulator,
 } from './types'
 
-export type {
-  DemoApp,
-  DemoCredentials,
-  EmulatorOptions,
-  EmulatorResource,
-  RunningEmulator,
-} from './types'
+// Every type of ./types is part of the module API.
+export type * from './types'
 export type { EmulatorState, ResourceState } from './state'
 export { authorizeRequest, DATA_ACTIONS } from './webpubsub/authorize'
 

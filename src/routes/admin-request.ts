@@ -6,9 +6,15 @@ import {
   MAX_USER_ID_LENGTH,
 } from '../caller/revocations'
 import { NegotiatorError } from '../errors'
+import {
+  mediaTypeOf,
+  parameterInvalid as invalid,
+  printable,
+  readBoundedBody,
+  STRICT_UTF8,
+  type RequestBody,
+} from '../http/request-body'
 import { isWellFormed } from '../lib/unicode'
-
-const MAX_BODY_BYTES = 4096
 
 export interface RevokeRequest {
   userId: string
@@ -21,22 +27,6 @@ export interface UserTarget {
   userId: string
   /** The hub as configured; undefined for every hub. */
   hub?: string
-}
-
-export interface AdminBody {
-  header(name: string): string | undefined
-  arrayBuffer(): Promise<ArrayBuffer>
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-
-const invalid = (detail: string): NegotiatorError =>
-  new NegotiatorError('parameter_invalid', { detail })
-
-/** A caller-chosen name made safe to quote in a problem detail: short, no control characters. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.slice(0, 40).replace(/[\u0000-\u001f\u007f]/g, '?')
 }
 
 function userIdOf(value: unknown): string {
@@ -84,18 +74,16 @@ function forSecondsOf(value: unknown): number {
 
 /** The JSON object of a POST body, with only the `allowed` fields. */
 async function readJsonObject(
-  request: AdminBody,
+  request: RequestBody,
   allowed: readonly string[],
 ): Promise<Record<string, unknown>> {
-  const type = (request.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
-  if (type !== 'application/json') throw invalid('Send the body as application/json.')
-  const tooLarge = invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
-  if (Number(request.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge
-  const bytes = await request.arrayBuffer()
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge
+  if (mediaTypeOf(request) !== 'application/json') {
+    throw invalid('Send the body as application/json.')
+  }
+  const bytes = await readBoundedBody(request)
   let body: unknown
   try {
-    body = JSON.parse(UTF8.decode(bytes))
+    body = JSON.parse(STRICT_UTF8.decode(bytes))
   } catch {
     throw invalid('The body is not JSON in UTF-8.')
   }
@@ -112,7 +100,7 @@ async function readJsonObject(
 
 /** POST /admin/revocations: `{ "userId": "…", "hub"?: "…" | null, "forSeconds"?: n }`. */
 export async function readRevokeRequest(
-  request: AdminBody,
+  request: RequestBody,
   hubs: readonly string[],
 ): Promise<RevokeRequest> {
   const body = await readJsonObject(request, ['userId', 'hub', 'forSeconds'])
@@ -123,7 +111,7 @@ export async function readRevokeRequest(
 
 /** POST /admin/revocations/close-connections: `{ "userId": "…", "hub"?: "…" | null }`. */
 export async function readCloseRequest(
-  request: AdminBody,
+  request: RequestBody,
   hubs: readonly string[],
 ): Promise<UserTarget> {
   const body = await readJsonObject(request, ['userId', 'hub'])

@@ -89,6 +89,10 @@ export interface ConnectionsOutcome {
   detail?: string
 }
 
+/** What a log line keeps of each close: where and how it went, not the advice in `detail`. */
+const loggedOutcomes = (connections: ConnectionsOutcome[]) =>
+  connections.map(({ endpoint, hub, outcome, status }) => ({ endpoint, hub, outcome, status }))
+
 /**
  * `:closeConnections` for the user on every resource (the primary and each failover secondary:
  * a client may be connected to any of them) and every hub given, at once. In Entra mode with the
@@ -177,12 +181,7 @@ adminRoutes.post('/admin/revocations', async (c) => {
     ...(await who(runtime, record.userId)),
     hub: record.hub,
     until: new Date(record.untilMs).toISOString(),
-    connections: connections.map(({ endpoint, hub, outcome, status }) => ({
-      endpoint,
-      hub,
-      outcome,
-      status,
-    })),
+    connections: loggedOutcomes(connections),
   })
   return c.json({
     revocation: view(record),
@@ -233,12 +232,7 @@ adminRoutes.post('/admin/revocations/close-connections', async (c) => {
   c.get('log')('warn', 'user_connections_closed', {
     ...(await who(runtime, target.userId)),
     hub: target.hub ?? null,
-    connections: connections.map(({ endpoint, hub, outcome, status }) => ({
-      endpoint,
-      hub,
-      outcome,
-      status,
-    })),
+    connections: loggedOutcomes(connections),
   })
   return c.json({ connections })
 })

@@ -3,12 +3,19 @@ import type { Config } from '../config'
 import { HUB_NAME_PATTERN } from '../config'
 import { groupNameProblem } from '../caller/roles'
 import { NegotiatorError } from '../errors'
+import {
+  mediaTypeOf,
+  parameterInvalid as invalid,
+  printable,
+  readBoundedBody,
+  STRICT_UTF8,
+  type RequestBody,
+} from '../http/request-body'
 import { isWellFormed } from '../lib/unicode'
 import { CLIENT_PROTOCOLS, type ClientProtocol } from '../webpubsub/client-url'
 
 /** Parameters a caller may never set: identity and rights come from server-side policy (POLICY). */
 const NOT_ALLOWED = ['userid', 'user', 'id', 'role', 'roles']
-const MAX_BODY_BYTES = 4096
 
 export interface NegotiateRequest {
   hub: string
@@ -18,22 +25,15 @@ export interface NegotiateRequest {
   minutesToExpire: number | undefined
 }
 
-export interface IncomingRequest {
+export interface IncomingRequest extends RequestBody {
   url: string
   method: string
-  header(name: string): string | undefined
-  arrayBuffer(): Promise<ArrayBuffer>
 }
 
 type Params = Map<string, string[]>
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-
 /** Far more than a negotiation needs; bounds the work a request full of junk parameters costs. */
 const MAX_PARAMETERS = 100
-
-const invalid = (detail: string): NegotiatorError =>
-  new NegotiatorError('parameter_invalid', { detail })
 
 /** `+` is a space in form encoding; most values hold neither `+` nor `%`, and skip both steps. */
 function decodeFormComponent(raw: string): string {
@@ -92,19 +92,15 @@ async function readBody(
   params: Params,
   add: (key: string, value: string) => void,
 ): Promise<Params> {
-  const tooLarge = invalid(`The request body is larger than ${MAX_BODY_BYTES} bytes.`)
-  if (Number(request.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge
-  const bytes = await request.arrayBuffer()
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge
+  const bytes = await readBoundedBody(request)
   let text: string
   try {
-    // Strict: a lenient decoder would turn bytes that are not UTF-8 into U+FFFD, silently.
-    text = UTF8.decode(bytes)
+    text = STRICT_UTF8.decode(bytes)
   } catch {
     throw invalid('The request body is not UTF-8.')
   }
   if (text.trim() === '') return params
-  const type = (request.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
+  const type = mediaTypeOf(request)
   if (type === 'application/json') {
     let body: unknown
     try {
@@ -129,12 +125,6 @@ async function readBody(
     throw invalid('Send parameters in the query string, as JSON, or as a form.')
   }
   return params
-}
-
-/** A caller-chosen name made safe to quote in a problem detail: short, no control characters. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.slice(0, 40).replace(/[\u0000-\u001f\u007f]/g, '?')
 }
 
 function single(params: Params, name: string): string | undefined {

@@ -4,8 +4,9 @@ import { WebPubSubServiceClient } from '@azure/web-pubsub'
 import { WebPubSubClient } from '@azure/web-pubsub-client'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import type { RunningEmulator } from '../../emulator/index'
+import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import type { RunningNegotiator } from '../support/negotiator-process'
 
 const ACCESS_KEY = 'E2eAccessKey0123456789abcdefABCDEFghijklmn='
 const POLICY = {
@@ -26,36 +27,25 @@ interface Negotiated {
   groups: string[]
 }
 
+let stack: E2eStack | undefined
 let emulator: RunningEmulator
-let negotiator: RunningNegotiator | undefined
+let negotiator: RunningNegotiator
 let connectionString: string
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, quiet: true, accessKey: ACCESS_KEY })
+  // No AZURE_* and no WEBPUBSUB_ENDPOINT: the connection string alone.
+  stack = await startE2eStack({
+    accessKey: ACCESS_KEY,
+    vars: () => ({ WEBPUBSUB_HUBS: 'chat,plain', POLICY }),
+  })
+  ;({ emulator, negotiator } = stack)
   connectionString = emulator.demo.connectionString ?? ''
-  try {
-    // No AZURE_* and no WEBPUBSUB_ENDPOINT: the connection string alone.
-    negotiator = await startNegotiator({
-      vars: {
-        AUTH_MODE: 'anonymous',
-        WEBPUBSUB_CONNECTION_STRING: connectionString,
-        WEBPUBSUB_HUBS: 'chat,plain',
-        POLICY,
-      },
-    })
-  } catch (error) {
-    await emulator.close()
-    throw error
-  }
 })
 
-afterAll(async () => {
-  await negotiator?.dispose()
-  await emulator.close()
-})
+afterAll(() => stack?.close())
 
 async function negotiate(query: string): Promise<Negotiated> {
-  const response = await fetch(`${negotiator?.url}/negotiate?${query}`)
+  const response = await fetch(`${negotiator.url}/negotiate?${query}`)
   expect(response.status).toBe(200)
   return (await response.json()) as Negotiated
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { secretToken } from '../emulator/helpers'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
 import type { RunningNegotiator } from '../support/negotiator-process'
 
@@ -216,22 +217,6 @@ async function expectUsable(page: Page, inputs: string[], buttons: string[]): Pr
   expect.soft(problems).toEqual([])
 }
 
-/** An Entra token of the Owner app: the emulator's REST API is authorized like :generateToken. */
-async function ownerToken(): Promise<string> {
-  const { emulator } = stack!
-  const app = emulator.demo.apps.ownerSecret
-  const response = await fetch(`${emulator.url}/${emulator.demo.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_secret: app.clientSecret ?? '',
-      scope: emulator.demo.scope,
-    }),
-  })
-  return ((await response.json()) as { access_token: string }).access_token
-}
-
 async function joinRoom(page: Page, name: string): Promise<void> {
   await page.fill('#room', name)
   await page.click('#join')
@@ -318,9 +303,13 @@ describe.skipIf(!RUN)('e2e: the demo page in Chromium', () => {
         subtree: true,
       })
     })
+    // The REST API is Entra-authorized like :generateToken: sign in as the Owner app.
     const close = await fetch(
       `${stack!.emulator.url}/api/hubs/chat/users/dora/:closeConnections?api-version=2024-12-01&reason=kicked`,
-      { method: 'POST', headers: { authorization: `Bearer ${await ownerToken()}` } },
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await secretToken(stack!.emulator)}` },
+      },
     )
     expect(close.status).toBe(204)
     const statusTexts = () =>

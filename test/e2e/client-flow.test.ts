@@ -4,9 +4,10 @@ import { SendMessageError, WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '../../emulator/index'
 import { expectRefused, TestClient, RELIABLE_PROTOCOL } from '../emulator/client-harness'
-import { claimsOf } from '../emulator/helpers'
+import { claimsOf, secretToken } from '../emulator/helpers'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
 import type { RunningNegotiator } from '../support/negotiator-process'
+import { waitFor } from '../support/wait-for'
 
 /** The demo policy: any `room.<name>` (no further dot), nothing else (`*` stops at a dot). */
 const POLICY = {
@@ -103,18 +104,6 @@ function nextGroupMessage(client: WebPubSubClient, timeoutMs = 5000): Promise<Gr
       resolve(e)
     }
     client.on('group-message', listener as never)
-  })
-}
-
-function waitFor(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) return resolve()
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`))
-      setTimeout(check, 25)
-    }
-    check()
   })
 }
 
@@ -281,20 +270,7 @@ describe('e2e: official client through the negotiator', () => {
     const first = ann.negotiations[0]!
 
     // The REST API is Entra-authorized like :generateToken: sign in as the Owner app.
-    const app = emulator.demo.apps.ownerSecret
-    const tokenResponse = await fetch(
-      `${emulator.url}/${emulator.demo.tenantId}/oauth2/v2.0/token`,
-      {
-        method: 'POST',
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: app.clientId,
-          client_secret: app.clientSecret ?? '',
-          scope: emulator.demo.scope,
-        }),
-      },
-    )
-    const { access_token: entraToken } = (await tokenResponse.json()) as { access_token: string }
+    const entraToken = await secretToken(emulator)
     const close = await fetch(
       `${emulator.url}/api/hubs/chat/users/${first.userId}/:closeConnections?api-version=2024-12-01&reason=e2e`,
       { method: 'POST', headers: { authorization: `Bearer ${entraToken}` } },
@@ -302,7 +278,7 @@ describe('e2e: official client through the negotiator', () => {
     expect(close.status).toBe(204)
 
     // The closed connection cannot be resumed: the client starts a new one, negotiating again.
-    await waitFor(() => ann.connected.length === 2, 'a second connected event')
+    await waitFor(() => ann.connected.length === 2, 'a second connected event', 8000)
     expect(ann.negotiations).toHaveLength(2)
     const second = ann.negotiations[1]!
     expect(second.token).not.toBe(first.token)

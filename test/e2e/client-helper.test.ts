@@ -4,7 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createNegotiator, NegotiationFailedError } from '../../client/index'
 import type { RunningEmulator } from '../../emulator/index'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import { jwtModeVars } from '../support/emulator-vars'
 import type { RunningNegotiator } from '../support/negotiator-process'
+import { waitFor } from '../support/wait-for'
 
 const AUDIENCE = 'webpubsub-negotiator'
 const POLICY = {
@@ -22,12 +24,7 @@ let negotiator: RunningNegotiator
 
 beforeAll(async () => {
   stack = await startE2eStack({
-    vars: (started) => ({
-      AUTH_MODE: 'jwt',
-      AUTH_ISSUER: started.demo.oidcIssuer,
-      AUTH_AUDIENCE: AUDIENCE,
-      POLICY,
-    }),
+    vars: (started) => ({ ...jwtModeVars(started, AUDIENCE), POLICY }),
   })
   ;({ emulator, negotiator } = stack)
 })
@@ -69,18 +66,6 @@ function clientFor(token: string) {
   const connected: string[] = []
   client.on('connected', (e) => connected.push(e.userId))
   return { client, negotiator: negotiatorClient, requests, connected, clock }
-}
-
-function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) return resolve()
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`))
-      setTimeout(check, 25)
-    }
-    check()
-  })
 }
 
 describe('e2e: WebPubSubClient through createNegotiator', () => {

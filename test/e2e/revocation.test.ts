@@ -1,9 +1,11 @@
 // End to end: revoking a user closes their official client's connection, and its reconnect is refused.
 import { WebPubSubClient } from '@azure/web-pubsub-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import type { RunningEmulator } from '../../emulator/index'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
-import { startNegotiator, type RunningNegotiator } from '../support/negotiator-process'
+import { jwtModeVars } from '../support/emulator-vars'
+import type { RunningNegotiator } from '../support/negotiator-process'
+import { waitFor } from '../support/wait-for'
 
 const AUDIENCE = 'webpubsub-negotiator'
 const ADMIN_TOKEN = 'e2e-revocation-admin-token-0123456789abcdef'
@@ -15,9 +17,7 @@ const POLICY = {
   },
 }
 const jwtVars = (emulator: RunningEmulator) => ({
-  AUTH_MODE: 'jwt',
-  AUTH_ISSUER: emulator.demo.oidcIssuer,
-  AUTH_AUDIENCE: AUDIENCE,
+  ...jwtModeVars(emulator, AUDIENCE),
   WEBPUBSUB_HUBS: 'chat,lobby',
   POLICY,
   ADMIN_TOKEN,
@@ -84,18 +84,6 @@ async function connectAs(
   return { client, negotiated, refusals, events }
 }
 
-function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) return resolve()
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`))
-      setTimeout(check, 25)
-    }
-    check()
-  })
-}
-
 async function admin(negotiator: RunningNegotiator, method: string, path: string, body?: unknown) {
   const response = await fetch(`${negotiator.url}${path}`, {
     method,
@@ -109,6 +97,16 @@ async function admin(negotiator: RunningNegotiator, method: string, path: string
   return (await response.json()) as Record<string, unknown> & {
     connections: { hub: string; outcome: string }[]
   }
+}
+
+/** Revokes `userId` on hub chat only: the emulator, the one resource, closes that hub's connection. */
+async function revokeOnChat(
+  emulator: RunningEmulator,
+  negotiator: RunningNegotiator,
+  userId: string,
+) {
+  const revoked = await admin(negotiator, 'POST', '/admin/revocations', { userId, hub: 'chat' })
+  expect(revoked.connections).toEqual([{ endpoint: emulator.url, hub: 'chat', outcome: 'closed' }])
 }
 
 describe('e2e: revocation (Entra)', () => {
@@ -152,13 +150,7 @@ describe('e2e: revocation (Entra)', () => {
   it("closes only the named hub's connections when the revocation names a hub", async () => {
     const onChat = await connectAs(emulator, negotiator, 'carol', 'chat')
     const onLobby = await connectAs(emulator, negotiator, 'carol', 'lobby')
-    const revoked = await admin(negotiator, 'POST', '/admin/revocations', {
-      userId: 'carol',
-      hub: 'chat',
-    })
-    expect(revoked.connections).toEqual([
-      { endpoint: emulator.url, hub: 'chat', outcome: 'closed' },
-    ])
+    await revokeOnChat(emulator, negotiator, 'carol')
     await waitFor(() => onChat.refusals.length > 0, "carol's reconnect on chat")
     expect(onChat.refusals[0]?.problem.code).toBe('caller_revoked')
     // The emulator closed the chat connection only: lobby stays up and working.
@@ -168,39 +160,19 @@ describe('e2e: revocation (Entra)', () => {
 })
 
 describe('e2e: revocation in access-key mode (REST bearer signed with the key)', () => {
+  let stack: E2eStack | undefined
   let emulator: RunningEmulator
-  let negotiator: RunningNegotiator | undefined
+  let negotiator: RunningNegotiator
 
   beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, quiet: true, accessKey: ACCESS_KEY })
-    try {
-      const { WEBPUBSUB_HUBS, ...vars } = jwtVars(emulator)
-      negotiator = await startNegotiator({
-        vars: {
-          ...vars,
-          WEBPUBSUB_HUBS,
-          WEBPUBSUB_CONNECTION_STRING: emulator.demo.connectionString ?? '',
-        },
-      })
-    } catch (error) {
-      await emulator.close()
-      throw error
-    }
+    stack = await startE2eStack({ accessKey: ACCESS_KEY, vars: jwtVars })
+    ;({ emulator, negotiator } = stack)
   })
-  afterAll(async () => {
-    await negotiator?.dispose()
-    await emulator.close()
-  })
+  afterAll(() => stack?.close())
 
   it('closes the connection with a key-signed bearer, and the reconnect is refused', async () => {
-    const alice = await connectAs(emulator, negotiator!, 'alice', 'chat')
-    const revoked = await admin(negotiator!, 'POST', '/admin/revocations', {
-      userId: 'alice',
-      hub: 'chat',
-    })
-    expect(revoked.connections).toEqual([
-      { endpoint: emulator.url, hub: 'chat', outcome: 'closed' },
-    ])
+    const alice = await connectAs(emulator, negotiator, 'alice', 'chat')
+    await revokeOnChat(emulator, negotiator, 'alice')
     await waitFor(() => alice.refusals.length > 0, "alice's reconnect negotiation")
     expect(alice.refusals[0]).toMatchObject({ status: 403, problem: { code: 'caller_revoked' } })
   })

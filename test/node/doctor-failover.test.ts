@@ -10,6 +10,8 @@ import { runDoctor } from '../../scripts/doctor/main'
 import type { DoctorReport } from '../../scripts/doctor/report'
 import { createRedactor } from '../../scripts/doctor/redact'
 import { failoverStep } from '../../scripts/doctor/resource-steps'
+import { secretToken } from '../emulator/helpers'
+import { emulatorEnv } from '../support/emulator-vars'
 
 const ACCESS_KEY = 'FailoverAccessKey0123456789abcdefABCDEFgh='
 
@@ -57,51 +59,30 @@ async function control(endpoint: string, method: string, path: string, body?: un
 }
 
 function entraConfig(): Config {
-  const app = emulator.demo.apps.ownerSecret
-  const parsed = parseConfig({
-    AUTH_MODE: 'anonymous',
-    AZURE_TENANT_ID: emulator.demo.tenantId,
-    AZURE_CLIENT_ID: app.clientId,
-    AZURE_CLIENT_SECRET: app.clientSecret,
-    AZURE_AUTHORITY_HOST: emulator.url,
-    WEBPUBSUB_ENDPOINT: primary,
-    WEBPUBSUB_HUBS: 'chat',
-  })
+  const parsed = parseConfig({ ...emulatorEnv(emulator), WEBPUBSUB_ENDPOINT: primary })
   if (!parsed.ok) throw new Error('test config is invalid')
   return parsed.config
-}
-
-async function entraToken(): Promise<string> {
-  const app = emulator.demo.apps.ownerSecret
-  const response = await fetch(`${emulator.url}/${emulator.demo.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: app.clientId,
-      client_secret: app.clientSecret ?? '',
-      scope: emulator.demo.scope,
-    }),
-  })
-  return ((await response.json()) as { access_token: string }).access_token
 }
 
 const context = () =>
   createContext({ fetch, now: Date.now, timeoutMs: 10_000, redactor: createRedactor({}) })
 
+/** The failover step in Entra mode over both resources, with the Owner app's token. */
+async function failoverOfBoth() {
+  return failoverStep(
+    entraConfig(),
+    [{ endpoint: primary }, { endpoint: secondary }],
+    { accessToken: await secretToken(emulator), claims: undefined },
+    context(),
+  )
+}
+
 describe('npm run doctor with WEBPUBSUB_SECONDARY_ENDPOINTS', () => {
-  const vars = () => {
-    const app = emulator.demo.apps.ownerSecret
-    return {
-      AUTH_MODE: 'anonymous',
-      AZURE_TENANT_ID: emulator.demo.tenantId,
-      AZURE_CLIENT_ID: app.clientId,
-      AZURE_CLIENT_SECRET: app.clientSecret ?? '',
-      AZURE_AUTHORITY_HOST: emulator.url,
-      WEBPUBSUB_ENDPOINT: primary,
-      WEBPUBSUB_SECONDARY_ENDPOINTS: secondary,
-      WEBPUBSUB_HUBS: 'chat',
-    }
-  }
+  const vars = () => ({
+    ...emulatorEnv(emulator),
+    WEBPUBSUB_ENDPOINT: primary,
+    WEBPUBSUB_SECONDARY_ENDPOINTS: secondary,
+  })
 
   it('exits 0 when both resources issue client tokens', async () => {
     const { code, report } = await doctor(vars())
@@ -146,13 +127,7 @@ describe('doctor: failover resources', () => {
   })
 
   it('passes when every resource is healthy and issues a client token', async () => {
-    const resources = [{ endpoint: primary }, { endpoint: secondary }]
-    const result = await failoverStep(
-      entraConfig(),
-      resources,
-      { accessToken: await entraToken(), claims: undefined },
-      context(),
-    )
+    const result = await failoverOfBoth()
     expect(result.status).toBe('ok')
     expect(result.details).toEqual([
       `✓ primary ${primary}: health 200; client token issued`,
@@ -163,12 +138,7 @@ describe('doctor: failover resources', () => {
   it('names the secondary that lacks the role, with the az command for that resource', async () => {
     const clientId = emulator.demo.apps.ownerSecret.clientId
     await control(secondary, 'PUT', '/role-overrides', { clientId, role: 'reader' })
-    const result = await failoverStep(
-      entraConfig(),
-      [{ endpoint: primary }, { endpoint: secondary }],
-      { accessToken: await entraToken(), claims: undefined },
-      context(),
-    )
+    const result = await failoverOfBoth()
     expect(result.status).toBe('fail')
     expect(result.summary).toBe('1 of 2 resources cannot issue client tokens')
     expect(result.details[0]).toMatch(/^✓ primary/)
@@ -183,12 +153,7 @@ describe('doctor: failover resources', () => {
 
   it('reports a resource whose health endpoint fails', async () => {
     await control(secondary, 'POST', '/outage', { down: true })
-    const result = await failoverStep(
-      entraConfig(),
-      [{ endpoint: primary }, { endpoint: secondary }],
-      { accessToken: await entraToken(), claims: undefined },
-      context(),
-    )
+    const result = await failoverOfBoth()
     expect(result.status).toBe('fail')
     expect(result.details[1]).toContain(`✗ secondary 1 ${secondary}: health 503`)
     expect(result.fix).toContain('will not fail over to it until it is healthy')
@@ -203,25 +168,19 @@ describe('doctor: failover resources', () => {
       WEBPUBSUB_HUBS: 'chat',
     })
     if (!parsed.ok) throw new Error('test config is invalid')
-    const good = await failoverStep(
-      parsed.config,
-      [
-        { endpoint: primary, accessKey: keyOf(first) },
-        { endpoint: secondary, accessKey: keyOf(second) },
-      ],
-      undefined,
-      context(),
-    )
+    const withSecondaryKey = (secondaryKey: string) =>
+      failoverStep(
+        parsed.config,
+        [
+          { endpoint: primary, accessKey: keyOf(first) },
+          { endpoint: secondary, accessKey: secondaryKey },
+        ],
+        undefined,
+        context(),
+      )
+    const good = await withSecondaryKey(keyOf(second))
     expect(good.status).toBe('ok')
-    const swapped = await failoverStep(
-      parsed.config,
-      [
-        { endpoint: primary, accessKey: keyOf(first) },
-        { endpoint: secondary, accessKey: keyOf(first) },
-      ],
-      undefined,
-      context(),
-    )
+    const swapped = await withSecondaryKey(keyOf(first))
     expect(swapped.status).toBe('fail')
     expect(swapped.details[1]).toContain('401')
     expect(swapped.fix).toContain('WEBPUBSUB_SECONDARY_CONNECTION_STRINGS')

@@ -8,6 +8,7 @@ import type { RunningEmulator } from '../../emulator/index'
 import { MAX_SECONDS, parseDuration, parseRevokeArgs, UsageError } from '../../scripts/revoke/args'
 import { runRevoke, type RevokeIo } from '../../scripts/revoke/main'
 import { startE2eStack, type E2eStack } from '../support/e2e-stack'
+import { jwtModeVars } from '../support/emulator-vars'
 import type { RunningNegotiator } from '../support/negotiator-process'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -108,9 +109,7 @@ describe('npm run revoke against a running negotiator', () => {
   beforeAll(async () => {
     stack = await startE2eStack({
       vars: (started) => ({
-        AUTH_MODE: 'jwt',
-        AUTH_ISSUER: started.demo.oidcIssuer,
-        AUTH_AUDIENCE: 'negotiator',
+        ...jwtModeVars(started, 'negotiator'),
         WEBPUBSUB_HUBS: 'chat,lobby',
         ADMIN_TOKEN,
       }),

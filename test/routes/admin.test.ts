@@ -22,6 +22,13 @@ const adminVars = (extra: Record<string, unknown> = {}) =>
   jwtVars({ ADMIN_TOKEN, TOKEN_CACHE_KEY: CACHE_KEY, ...extra })
 const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
+/** One entry of an answer's `connections`: the emulator is the one resource; closed unless told. */
+const closeOf = (hub: string, fields: Record<string, unknown> = { outcome: 'closed' }) => ({
+  endpoint: emulatorUrl(),
+  hub,
+  ...fields,
+})
+
 function post(h: Harness, path: string, body: unknown, headers: HeadersInit = asAdmin) {
   return h.request(path, {
     method: 'POST',
@@ -201,7 +208,7 @@ describe('routes/admin: revoking', () => {
     const alice = await userToken('alice')
     const body = await revoke(h, { userId: 'alice', hub: 'LOBBY' })
     expect(body.revocation.hub).toBe('lobby')
-    expect(body.connections).toEqual([{ endpoint: emulatorUrl(), hub: 'lobby', outcome: 'closed' }])
+    expect(body.connections).toEqual([closeOf('lobby')])
     const lobby = await h.request('/negotiate?hub=lobby', {
       headers: { authorization: `Bearer ${alice}` },
     })
@@ -212,9 +219,7 @@ describe('routes/admin: revoking', () => {
   it("closes the user's connections on every configured hub, through the emulator's REST API", async () => {
     const h = await createHarness({ vars: adminVars() })
     const body = await revoke(h, { userId: 'alice@example.com' })
-    expect(body.connections).toEqual(
-      ['chat', 'lobby', 'news'].map((hub) => ({ endpoint: emulatorUrl(), hub, outcome: 'closed' })),
-    )
+    expect(body.connections).toEqual(['chat', 'lobby', 'news'].map((hub) => closeOf(hub)))
     expect(await closeCalls()).toBe(3)
     // The second sweep closes them again, without touching the list.
     const sweep = await post(h, '/admin/revocations/close-connections', {
@@ -222,7 +227,7 @@ describe('routes/admin: revoking', () => {
       hub: 'chat',
     })
     expect(await sweep.json()).toEqual({
-      connections: [{ endpoint: emulatorUrl(), hub: 'chat', outcome: 'closed' }],
+      connections: [closeOf('chat')],
     })
     expect(await closeCalls()).toBe(4)
   })
@@ -236,15 +241,13 @@ describe('routes/admin: revoking', () => {
       const h = await createHarness({ app: registered, vars: adminVars() })
       const body = await revoke(h, { userId: 'alice', hub: 'chat' })
       expect(body.connections).toEqual([
-        {
-          endpoint: emulatorUrl(),
-          hub: 'chat',
+        closeOf('chat', {
           outcome: 'forbidden',
           status: 403,
           detail: expect.stringMatching(
             /clientConnection\/write.*Web PubSub Service Owner.*webpubsub-negotiator-revocation\.json/,
           ),
-        },
+        }),
       ])
       const refused = await h.request('/negotiate?hub=chat', {
         headers: { authorization: `Bearer ${await userToken('alice')}` },
@@ -269,14 +272,12 @@ describe('routes/admin: revoking', () => {
     const h = await createHarness({ vars: adminVars(), instantSleep: true })
     const body = await revoke(h, { userId: 'alice', hub: 'chat' })
     expect(body.connections).toEqual([
-      {
-        endpoint: emulatorUrl(),
-        hub: 'chat',
+      closeOf('chat', {
         outcome: 'failed',
         status: 500,
         upstreamCode: 'Error.InternalServerError',
         detail: expect.stringContaining('run the revocation again'),
-      },
+      }),
     ])
   })
 
@@ -293,7 +294,7 @@ describe('routes/admin: revoking', () => {
       userIdHash: hash,
       hub: 'chat',
       until: expect.any(String),
-      connections: [{ endpoint: emulatorUrl(), hub: 'chat', outcome: 'closed' }],
+      connections: [closeOf('chat')],
     })
     expect(lines.find((l) => l.event === 'user_revocation_lifted')).toMatchObject({
       userIdHash: hash,

@@ -1,14 +1,22 @@
 // The end-to-end stack of the Node-side suites: one emulator and the real negotiator (workerd) wired to it.
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator/index'
-import { emulatorVars } from './emulator-vars'
+import { accessKeyVars, emulatorVars } from './emulator-vars'
 import { startNegotiator, type NegotiatorVars, type RunningNegotiator } from './negotiator-process'
 
 export interface E2eStackOptions {
   /** Beyond a quiet emulator on a random port, e.g. `tls` and `tlsDir`. */
   emulator?: EmulatorOptions
-  /** Variables beyond emulatorVars' (anonymous mode, the Owner app with a secret, hub chat). */
+  /**
+   * Variables beyond emulatorVars' (anonymous mode, the Owner app with a secret, hub chat), or
+   * with `accessKey` beyond accessKeyVars' (anonymous mode, the connection string, hub chat).
+   */
   vars?: (emulator: RunningEmulator) => NegotiatorVars
+  /**
+   * Access-key mode: the emulator accepts this key, and the negotiator gets its connection string
+   * alone, without the Entra variables.
+   */
+  accessKey?: string
   /** Served through the ASSETS binding, as for the demo page. */
   assetsDirectory?: string
 }
@@ -26,11 +34,18 @@ export interface E2eStack {
  * closed before the error is thrown, so a failed beforeAll leaves nothing running.
  */
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
-  const emulator = await startEmulator({ port: 0, quiet: true, ...options.emulator })
+  const { accessKey } = options
+  const emulator = await startEmulator({
+    port: 0,
+    quiet: true,
+    ...options.emulator,
+    ...(accessKey !== undefined && { accessKey }),
+  })
+  const baseVars = accessKey === undefined ? emulatorVars : accessKeyVars
   let negotiator: RunningNegotiator
   try {
     negotiator = await startNegotiator({
-      vars: emulatorVars(emulator, options.vars?.(emulator)),
+      vars: baseVars(emulator, options.vars?.(emulator)),
       assetsDirectory: options.assetsDirectory,
       // The demo page is served by the development entry only; production has no demo routes.
       entry:
