@@ -7,6 +7,7 @@
 //
 //   npm run profile:workerd                 # 3 rounds × 3 s per contestant, top 30 functions each
 //   npm run profile:workerd -- --seconds 5 --top 50
+//   npm run profile:workerd -- --log-level warn   # ours without the audit line
 import { parseArgs } from 'node:util'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '20' },
     top: { type: 'string', default: '30' },
+    // Ours with another LOG_LEVEL, e.g. `warn` to see what the audit line costs.
+    'log-level': { type: 'string', default: 'info' },
   },
 })
 const SEGMENT_MS = Number(values.seconds) * 1000
@@ -40,6 +43,7 @@ const servers: Record<'ours' | 'naive', RunningNegotiator> = {
       WEBPUBSUB_HUBS: HUB,
       POLICY: { hubs: { [HUB]: { roles: ROLES, groups: [] } } },
       AUTH_MODE: 'anonymous',
+      LOG_LEVEL: values['log-level'],
     },
     inspector: true,
     workDirectory,
