@@ -76,7 +76,11 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/emulator/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/node/**/*.test.ts'],
+          include: [
+            'test/emulator/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/node/**/*.test.ts',
+          ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
