@@ -41,6 +41,10 @@ for (const stream of [process.stdout, process.stderr]) {
 
 export default defineConfig({
   test: {
+    // Vitest's default on a 2-core machine is one file at a time for the whole run. The Node
+    // files mostly wait (on emulators, child processes, timers), so three at once halve their
+    // time; the Worker project still runs its files one by one (fileParallelism below).
+    maxWorkers: 3,
     reporters: ['default', 'json'],
     outputFile: { json: 'reports/vitest.json' },
     projects: [
