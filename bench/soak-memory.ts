@@ -14,6 +14,8 @@ export interface MemoryMonitorOptions {
   progress: SoakProgress
   /** Negotiation counts at which to measure the live heap (once each, when reached). */
   liveHeapAt: number[]
+  /** Also at these times since start (ms): the failover soak picks quiet moments, not counts. */
+  liveHeapAtMs?: number[]
 }
 
 export interface MemoryMonitor {
@@ -32,6 +34,7 @@ export function createMemoryMonitor(options: MemoryMonitorOptions): MemoryMonito
   const samples: RssSample[] = []
   const liveHeap: LiveHeapPoint[] = []
   const pendingLive = [...options.liveHeapAt].sort((a, b) => a - b)
+  const pendingLiveMs = [...(options.liveHeapAtMs ?? [])].sort((a, b) => a - b)
   let startedAt = 0
   let timer: NodeJS.Timeout | undefined
   let busy: Promise<void> | undefined
@@ -66,6 +69,12 @@ export function createMemoryMonitor(options: MemoryMonitorOptions): MemoryMonito
     await sample()
     if (pendingLive[0] !== undefined && progress.done >= pendingLive[0]) {
       pendingLive.shift()
+      await measureLive()
+    } else if (
+      pendingLiveMs[0] !== undefined &&
+      performance.now() - startedAt >= pendingLiveMs[0]
+    ) {
+      pendingLiveMs.shift()
       await measureLive()
     }
   }

@@ -12,6 +12,8 @@ export interface SoakOptions {
   /** Negotiations before the memory slopes are fitted. */
   warmup: number
   reference: boolean
+  /** Two resources and a seeded schedule of outages instead of the fault mix (soak-failover.ts). */
+  failover: boolean
 }
 
 export function readSoakOptions(args: string[] = process.argv.slice(2)): SoakOptions {
@@ -25,6 +27,7 @@ export function readSoakOptions(args: string[] = process.argv.slice(2)): SoakOpt
       seed: { type: 'string' },
       warmup: { type: 'string' },
       reference: { type: 'boolean', default: false },
+      failover: { type: 'boolean', default: false },
     },
   })
   const number = (
@@ -57,11 +60,15 @@ export function readSoakOptions(args: string[] = process.argv.slice(2)): SoakOpt
       number(values.warmup, Math.min(10_000, negotiations / 5), 'warmup', 0, negotiations),
     ),
     reference: values.reference ?? false,
+    failover: values.failover ?? false,
   }
 }
 
 /** Every option spelt out, the seed included: the line that repeats this run's faults. */
 export function soakCommand(options: SoakOptions): string {
+  // The failover soak's length is its schedule's, and it injects only the schedule.
+  if (options.failover)
+    return `npm run soak -- --failover --concurrency ${options.concurrency} --seed ${options.seed}`
   return [
     'npm run soak --',
     `--negotiations ${options.negotiations}`,
@@ -71,5 +78,6 @@ export function soakCommand(options: SoakOptions): string {
     `--seed ${options.seed}`,
     `--warmup ${options.warmup}`,
     ...(options.reference ? ['--reference'] : []),
+    ...(options.failover ? ['--failover'] : []),
   ].join(' ')
 }

@@ -155,7 +155,6 @@ export function liveHeapSlope(points: readonly LiveHeapPoint[]): number {
 
 export function soakGoals(report: Omit<SoakReport, 'goals'>): Goal[] {
   const { failures, upstream, rss, liveHeap } = report
-  const slopeText = `${rss.slopeMiBPer10kNegotiations.toFixed(2)} MiB per 10k (${rss.slopeMiBPerMinute.toFixed(2)} MiB/min)`
   return [
     {
       name: 'saveable failures',
@@ -169,6 +168,17 @@ export function soakGoals(report: Omit<SoakReport, 'goals'>): Goal[] {
       value: upstream.perNegotiation.toFixed(4),
       pass: upstream.perNegotiation <= MAX_UPSTREAM_PER_NEGOTIATION,
     },
+    ...memoryGoals(rss, liveHeap),
+  ]
+}
+
+/** The memory goals, shared with the failover soak. */
+export function memoryGoals(
+  rss: Pick<RssSummary, 'slopeMiBPer10kNegotiations' | 'slopeMiBPerMinute'>,
+  liveHeap: SoakReport['liveHeap'],
+): Goal[] {
+  const slopeText = `${rss.slopeMiBPer10kNegotiations.toFixed(2)} MiB per 10k (${rss.slopeMiBPerMinute.toFixed(2)} MiB/min)`
+  return [
     {
       name: 'workerd RSS after warm-up',
       target: `flat: |slope| < ${FLAT_RSS_MIB_PER_10K} MiB per 10k negotiations`,

@@ -44,10 +44,16 @@ export interface SoakStage {
   source: { gitHead?: string; srcSha256: string }
 }
 
-export async function startSoakStage(root: string, resources: Resources): Promise<SoakStage> {
+/** `webpubsubResources` 2: the emulator runs a secondary, and the negotiator fails over to it. */
+export async function startSoakStage(
+  root: string,
+  resources: Resources,
+  webpubsubResources = 1,
+): Promise<SoakStage> {
   const emulator = await resources.track(
     startChild<SoakEmulatorReady>({
       script: join(root, 'bench', 'soak-emulator.ts'),
+      args: [String(webpubsubResources)],
       signal: resources.abort.signal,
     }),
   )
@@ -73,6 +79,9 @@ export async function startSoakStage(root: string, resources: Resources): Promis
         AZURE_CLIENT_SECRET: demo.apps.ownerSecret.clientSecret ?? '',
         AZURE_AUTHORITY_HOST: url,
         WEBPUBSUB_ENDPOINT: url,
+        ...(demo.endpoints.length > 1
+          ? { WEBPUBSUB_SECONDARY_ENDPOINTS: demo.endpoints.slice(1).join(',') }
+          : {}),
         WEBPUBSUB_HUBS: HUB,
         POLICY,
       },

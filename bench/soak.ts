@@ -1,5 +1,6 @@
 // `npm run soak`: tens of thousands of negotiations through the bundled Worker on workerd, with seeded faults injected.
 // Flags: --negotiations 50000 --concurrency 16 --fault-rate 0.01 --refresh-fault-rate 0.2 --seed N --warmup N --reference
+// --failover: two resources and a seeded schedule of outages instead (bench/soak-failover.ts).
 // Prints progress to stderr, the figures and PASS/MISS per goal to stdout, and writes reports/soak.json.
 // Exits non-zero only when the harness itself fails, never for a missed goal.
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { describeMachine, packageVersions } from './machine'
 import { runWithResources, type Resources } from './resources'
 import { finishFaults, shortenEntraTokens, startFaults, type FaultPlan } from './soak-faults'
+import { runFailoverSoak } from './soak-failover'
 import { createSoakProgress, runSoakLoad } from './soak-load'
 import { createMemoryMonitor } from './soak-memory'
 import { readSoakOptions, soakCommand } from './soak-options'
@@ -32,6 +34,7 @@ async function main(resources: Resources): Promise<void> {
     console.error(`[soak ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`)
   const command = soakCommand(options)
   log(command)
+  if (options.failover) return runFailoverSoak(ROOT, resources, options, log)
 
   log('starting the emulator (http) and the negotiator (workerd, wrapped by bench/soak-worker.ts)')
   const stage = await startSoakStage(ROOT, resources)
@@ -111,7 +114,11 @@ async function main(resources: Resources): Promise<void> {
     // Others' work on a shared machine slows every process here: the load averages say how much.
     machine: { ...describeMachine(), loadAverageAtStart, loadAverageAtEnd },
     versions: await packageVersions(ROOT, ['miniflare', 'workerd', 'hono', 'jose']),
-    options: { ...options, reference: String(options.reference) },
+    options: {
+      ...options,
+      reference: String(options.reference),
+      failover: String(options.failover),
+    },
     faultPlan: outcome.plan,
     negotiations: progress.done,
     ok: progress.ok,
