@@ -1,15 +1,24 @@
 // Which Web PubSub resources may issue client tokens now: one circuit breaker per resource, in isolate memory.
 //
-// A breaker is closed (the resource takes traffic) or open (it is skipped). It opens when, within
-// the last 10–20 s, at least FAILURE_THRESHOLD Auth API calls failed and failures were at least
-// half of all calls: one lost request does not move traffic, a dead or flapping resource does.
+// A breaker is closed (the resource takes traffic) or open (it is skipped). It opens on either of
+// two signs, so that it reacts as fast at 1,000 negotiations a second as at one a minute:
+// - CONSECUTIVE_FAILURES Auth API calls in a row failed: under heavy traffic a resource that just
+//   died is skipped within milliseconds, however many calls it served well in the last seconds
+//   (a failure share over a window would wait for the failures to outnumber those);
+// - within the last 10–20 s, at least FAILURE_THRESHOLD calls failed and they were at least
+//   FAILURE_SHARE of all calls: under light traffic, where five calls in a row take a while.
+// One lost request moves no traffic; a dead, flapping or mostly failing resource does.
 // An open breaker stays open for a while, then half-opens: the resource is probed
 // (GET /api/health, in the background) and closes only when the probe passes. A resource that
 // opens again soon after closing (it flaps) stays open twice as long each time, up to
-// MAX_OPEN_MS, so that clients are not bounced between resources on every request.
+// MAX_OPEN_MS, so that clients are not bounced between resources on every request. While every
+// resource is open, each is probed every ALL_DOWN_PROBE_INTERVAL_MS instead, so that the first
+// to recover is used at once.
 // Resilience guidance: Azure Architecture Center, "Circuit Breaker pattern".
 
 export const FAILURE_THRESHOLD = 3
+export const FAILURE_SHARE = 0.25
+export const CONSECUTIVE_FAILURES = 5
 export const BUCKET_MS = 10_000
 export const FIRST_OPEN_MS = 5_000
 export const MAX_OPEN_MS = 60_000
@@ -17,6 +26,11 @@ export const MAX_OPEN_MS = 60_000
 export const FLAP_MEMORY_MS = 2 * 60_000
 /** A probe that has not settled after this is forgotten, so that another may start. */
 export const PROBE_LEASE_MS = 10_000
+/**
+ * While every resource is down, each is probed this often whatever its open time: nothing is
+ * served meanwhile, so the first one back should take traffic at once, not at its next probe.
+ */
+export const ALL_DOWN_PROBE_INTERVAL_MS = 2_000
 /** Access-key mode has no passive signals: a closed resource is probed at most this often. */
 export const IDLE_PROBE_INTERVAL_MS = 30_000
 
@@ -46,7 +60,7 @@ export interface ResourceHealth {
   recordProbe(index: number, healthy: boolean, shared?: { atMs: number }): void
   /** Resources to probe now; each is leased to the caller until its outcome is recorded. */
   takeDueProbes(): readonly number[]
-  /** Whole seconds until the first open resource may be probed again (≥ 1). */
+  /** Whole seconds until a probe may bring a resource back (≥ 1; 2 while every one is down). */
   retryAfterSeconds(): number
   status(): ResourceStatus[]
 }
@@ -65,6 +79,8 @@ interface Breaker {
   calls: number
   previousFailures: number
   previousCalls: number
+  /** Failed calls since the last success. */
+  streak: number
 }
 
 export interface ResourceHealthOptions {
@@ -89,6 +105,7 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
     calls: 0,
     previousFailures: 0,
     previousCalls: 0,
+    streak: 0,
   }))
   const all = endpoints.map((_, index) => index)
   /** The available list, rebuilt only when a breaker changes: the hot path allocates nothing. */
@@ -121,6 +138,7 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
     breaker.open = false
     breaker.closedAtMs = atMs
     breaker.failures = breaker.calls = breaker.previousFailures = breaker.previousCalls = 0
+    breaker.streak = 0
     breaker.bucketStartMs = atMs
     rebuild()
   }
@@ -130,7 +148,12 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
     breaker.knownAtMs = atMs
     roll(breaker, atMs)
     breaker.calls += 1
-    if (failed) breaker.failures += 1
+    if (failed) {
+      breaker.failures += 1
+      breaker.streak += 1
+    } else {
+      breaker.streak = 0
+    }
   }
 
   const breakerAt = (index: number): Breaker => {
@@ -153,7 +176,8 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
       if (breaker.open) return
       const failures = breaker.failures + breaker.previousFailures
       const calls = breaker.calls + breaker.previousCalls
-      if (failures >= FAILURE_THRESHOLD && failures * 2 >= calls) {
+      const mostlyFailing = failures >= FAILURE_THRESHOLD && failures >= calls * FAILURE_SHARE
+      if (breaker.streak >= CONSECUTIVE_FAILURES || mostlyFailing) {
         open(breaker, atMs, atMs - breaker.closedAtMs < FLAP_MEMORY_MS)
       }
     },
@@ -169,9 +193,12 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
       if (healthy) {
         if (breaker.open) close(breaker, atMs)
       } else if (breaker.open) {
-        // Still down after a probe: wait longer before the next one.
-        breaker.openMs = Math.min(breaker.openMs * 2, MAX_OPEN_MS)
-        breaker.openUntilMs = atMs + breaker.openMs
+        // Still down after its scheduled probe: wait longer before the next one. An early probe
+        // (while every resource is down) keeps the schedule.
+        if (atMs >= breaker.openUntilMs) {
+          breaker.openMs = Math.min(breaker.openMs * 2, MAX_OPEN_MS)
+          breaker.openUntilMs = atMs + breaker.openMs
+        }
       } else {
         open(breaker, atMs, atMs - breaker.closedAtMs < FLAP_MEMORY_MS)
       }
@@ -181,11 +208,13 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
       // The common case, every breaker closed and no idle probes: nothing to look at.
       if (passive && availableList === all) return NONE
       const atMs = now()
+      const allDown = availableList.length === 0
       const due: number[] = []
       breakers.forEach((breaker, index) => {
         if (breaker.probeLeaseUntilMs > atMs) return
         const wanted = breaker.open
-          ? atMs >= breaker.openUntilMs
+          ? atMs >= breaker.openUntilMs ||
+            (allDown && atMs - breaker.lastProbeMs >= ALL_DOWN_PROBE_INTERVAL_MS)
           : !passive && atMs - breaker.lastProbeMs >= IDLE_PROBE_INTERVAL_MS
         if (!wanted) return
         breaker.probeLeaseUntilMs = atMs + PROBE_LEASE_MS
@@ -200,7 +229,8 @@ export function createResourceHealth(options: ResourceHealthOptions): ResourceHe
       for (const breaker of breakers) {
         if (breaker.open) soonestMs = Math.min(soonestMs, breaker.openUntilMs)
       }
-      const waitMs = Number.isFinite(soonestMs) ? soonestMs - atMs : 0
+      let waitMs = Number.isFinite(soonestMs) ? soonestMs - atMs : 0
+      if (availableList.length === 0) waitMs = Math.min(waitMs, ALL_DOWN_PROBE_INTERVAL_MS)
       return Math.min(Math.max(1, Math.ceil(waitMs / 1000)), MAX_OPEN_MS / 1000)
     },
 

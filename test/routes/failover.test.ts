@@ -1,6 +1,6 @@
 // Failover across two Web PubSub resources of the emulator (its main origin and a second one).
 import { beforeEach, describe, expect, it } from 'vitest'
-import { FIRST_OPEN_MS } from '../../src/webpubsub/resource-health'
+import { ALL_DOWN_PROBE_INTERVAL_MS, FIRST_OPEN_MS } from '../../src/webpubsub/resource-health'
 import { emulator, emulatorSecondaryUrl, emulatorUrl, resourceControl } from '../support/emulator'
 import { createHarness, problemOf, type Harness } from '../support/harness'
 import { KvDouble } from '../support/kv-double'
@@ -104,6 +104,23 @@ describe('failover across resources', () => {
       (await primary().counters())['webpubsub.generateToken'],
       (await secondary().counters())['webpubsub.generateToken'],
     ]).toEqual(before)
+  })
+
+  it('uses the first resource back within seconds when all were down', async () => {
+    const h = await createHarness({ vars: failoverVars(), instantSleep: true })
+    await primary().outage(true)
+    await secondary().outage(true)
+    for (let i = 0; i < 4; i++) expect((await h.request('/negotiate')).status).toBe(503)
+    const refused = await h.request('/negotiate')
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe(String(ALL_DOWN_PROBE_INTERVAL_MS / 1000))
+    await secondary().outage(false)
+    h.advance(ALL_DOWN_PROBE_INTERVAL_MS)
+    // This request finds both down and starts the probes; the secondary's passes...
+    expect((await h.request('/negotiate')).status).toBe(503)
+    // ...so the next is served there, long before the breakers' own open time is over.
+    expect(await negotiateOn(h)).toBe(1)
+    expect(await negotiateOn(h)).toBe(1)
   })
 
   it('moves on to the secondary within the budget when the primary hangs', async () => {

@@ -6,7 +6,7 @@ import {
   SHARED_HEALTH_REFRESH_MS,
   type AttemptBudget,
 } from '../../src/webpubsub/failover'
-import { FIRST_OPEN_MS } from '../../src/webpubsub/resource-health'
+import { ALL_DOWN_PROBE_INTERVAL_MS, FIRST_OPEN_MS } from '../../src/webpubsub/resource-health'
 import { SHARED_HEALTH_KEY } from '../../src/webpubsub/shared-health'
 import { KvDouble } from '../support/kv-double'
 
@@ -139,7 +139,8 @@ describe('issueWithFailover', () => {
       issueWithFailover(failover, { now, deadlineMs: now() + 5_000, log: () => {} }, issue),
     ).rejects.toMatchObject({
       code: 'webpubsub_unavailable',
-      retryAfterSeconds: FIRST_OPEN_MS / 1000,
+      // Every resource down: each is probed every 2 s, so a retry may soon succeed.
+      retryAfterSeconds: ALL_DOWN_PROBE_INTERVAL_MS / 1000,
     })
     expect(attempts).toEqual([])
   })

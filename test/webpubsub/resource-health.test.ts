@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  ALL_DOWN_PROBE_INTERVAL_MS,
   BUCKET_MS,
+  CONSECUTIVE_FAILURES,
   createResourceHealth,
   FIRST_OPEN_MS,
   FLAP_MEMORY_MS,
@@ -32,7 +34,7 @@ describe('resource-health', () => {
     expect(health.status()[0]).toMatchObject({ state: 'closed', recentCalls: 50 })
   })
 
-  it('opens after three failures that are at least half of the calls', () => {
+  it('opens after three failures in a row among few calls', () => {
     const { health } = setup()
     health.recordFailure(0)
     health.recordFailure(0)
@@ -40,6 +42,41 @@ describe('resource-health', () => {
     health.recordFailure(0)
     expect(health.available()).toEqual([1])
     expect(health.status()[0]).toMatchObject({ state: 'open' })
+  })
+
+  it('opens at once on failures in a row, however many calls succeeded just before', () => {
+    const { health } = setup()
+    for (let i = 0; i < 5_000; i++) health.recordSuccess(0)
+    for (let i = 0; i < CONSECUTIVE_FAILURES - 1; i++) health.recordFailure(0)
+    expect(health.available()).toEqual([0, 1])
+    health.recordFailure(0)
+    expect(health.available()).toEqual([1])
+  })
+
+  it('counts a streak only while nothing succeeds in between', () => {
+    const { health } = setup()
+    for (let i = 0; i < 400; i++) health.recordSuccess(0)
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < CONSECUTIVE_FAILURES - 1; i++) health.recordFailure(0)
+      for (let i = 0; i < 300; i++) health.recordSuccess(0)
+    }
+    // 80 failures in 6,480 calls: neither a streak nor a quarter of the calls.
+    expect(health.available()).toEqual([0, 1])
+  })
+
+  it('opens when at least a quarter of the calls fail, without a streak', () => {
+    const { health } = setup()
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) health.recordSuccess(0)
+      health.recordFailure(0)
+    }
+    expect(health.available()).toEqual([1])
+    const other = setup()
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 4; j++) other.health.recordSuccess(0)
+      other.health.recordFailure(0)
+    }
+    expect(other.health.available()).toEqual([0, 1])
   })
 
   it('does not open for rare failures among many successes', () => {
@@ -144,11 +181,34 @@ describe('resource-health', () => {
 
   it('tells how long until a probe may run, at least one second', () => {
     const { health, advance } = setup()
-    for (const index of [0, 1]) for (let i = 0; i < 3; i++) health.recordFailure(index)
-    expect(health.available()).toEqual([])
+    for (let i = 0; i < 3; i++) health.recordFailure(0)
     expect(health.retryAfterSeconds()).toBe(FIRST_OPEN_MS / 1000)
     advance(FIRST_OPEN_MS + 3_000)
     expect(health.retryAfterSeconds()).toBe(1)
+  })
+
+  it('probes every resource every 2 s while all are down, keeping their schedules', () => {
+    const { health, advance } = setup()
+    for (const index of [0, 1]) for (let i = 0; i < 3; i++) health.recordFailure(index)
+    expect(health.available()).toEqual([])
+    expect(health.retryAfterSeconds()).toBe(ALL_DOWN_PROBE_INTERVAL_MS / 1000)
+    // Never probed yet: both at once, long before their open time is over.
+    expect(health.takeDueProbes()).toEqual([0, 1])
+    health.recordProbe(0, false)
+    health.recordProbe(1, false)
+    const before = health.status().map((s) => s.openUntilMs)
+    advance(ALL_DOWN_PROBE_INTERVAL_MS - 1)
+    expect(health.takeDueProbes()).toEqual([])
+    advance(1)
+    expect(health.takeDueProbes()).toEqual([0, 1])
+    // An early probe that fails does not push the scheduled one further out.
+    health.recordProbe(0, false)
+    expect(health.status()[0]?.openUntilMs).toBe(before[0])
+    // The first one back takes traffic at once; the other is then probed on its own schedule.
+    health.recordProbe(1, true)
+    expect(health.available()).toEqual([1])
+    advance(ALL_DOWN_PROBE_INTERVAL_MS)
+    expect(health.takeDueProbes()).toEqual([])
   })
 
   it('probes closed resources now and then when no call reports on them (access-key mode)', () => {
