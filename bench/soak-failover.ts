@@ -22,9 +22,8 @@ import { createSoakProgress } from './soak-load'
 import { createMemoryMonitor } from './soak-memory'
 import { soakCommand, type SoakOptions } from './soak-options'
 import { liveHeapSlope, memoryGoals, rssFits } from './soak-report'
-import { HUB, startSoakStage } from './soak-stage'
+import { checkSetup, HUB, SETUP_CHECK_NEGOTIATIONS, startSoakStage } from './soak-stage'
 
-const SETUP_CHECK_NEGOTIATIONS = 20
 /** "Back on the primary": this long at ≥ 90 % before the next phase starts or the run ends. */
 const SETTLED_MS = 3_000
 /** Never wait longer for traffic to return than the longest open time and a margin. */
@@ -60,14 +59,7 @@ export async function runFailoverSoak(
   const negotiateUrl = `${stage.negotiatorUrl}/negotiate?hub=${HUB}`
   await shortenEntraTokens({ ...options, emulatorUrl: primary, negotiatorUrl: stage.negotiatorUrl })
   log(`setup check: ${SETUP_CHECK_NEGOTIATIONS} negotiations, both resources up`)
-  for (let i = 0; i < SETUP_CHECK_NEGOTIATIONS; i++) {
-    const response = await fetch(negotiateUrl, { signal })
-    const body = await response.text()
-    if (response.status !== 200)
-      throw new Error(
-        `the negotiator fails without faults: ${response.status} ${body.slice(0, 500)}`,
-      )
-  }
+  await checkSetup(negotiateUrl, signal)
 
   const progress = createSoakProgress(0)
   const monitor = createMemoryMonitor({

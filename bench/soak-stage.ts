@@ -96,3 +96,18 @@ export async function startSoakStage(
   resources.add(async () => heap.close())
   return { emulator, negotiatorUrl: negotiator.url, workerdPid, heap, source }
 }
+
+/** Sequential fault-free negotiations that must all succeed before faults start: the setup check. */
+export const SETUP_CHECK_NEGOTIATIONS = 20
+
+/** Throws, with the answer, unless SETUP_CHECK_NEGOTIATIONS negotiations in a row succeed. */
+export async function checkSetup(negotiateUrl: string, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < SETUP_CHECK_NEGOTIATIONS; i++) {
+    const response = await fetch(negotiateUrl, { signal })
+    const body = await response.text()
+    if (response.status !== 200)
+      throw new Error(
+        `the negotiator fails without faults: ${response.status} ${body.slice(0, 500)}`,
+      )
+  }
+}

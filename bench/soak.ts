@@ -17,13 +17,11 @@ import { readSoakOptions, soakCommand } from './soak-options'
 import { runReference } from './soak-reference'
 import { printSoakReport } from './soak-print'
 import { liveHeapSlope, rssFits, soakGoals, type SoakReport } from './soak-report'
-import { HUB, startSoakStage } from './soak-stage'
+import { checkSetup, HUB, SETUP_CHECK_NEGOTIATIONS, startSoakStage } from './soak-stage'
 import { summarize } from './stats'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const PROGRESS_EVERY_MS = 5_000
-/** Sequential fault-free negotiations that must all succeed before faults start: the setup check. */
-const SETUP_CHECK_NEGOTIATIONS = 20
 const int = (n: number) => n.toLocaleString('en-US')
 
 async function main(resources: Resources): Promise<void> {
@@ -46,14 +44,7 @@ async function main(resources: Resources): Promise<void> {
   }
   await shortenEntraTokens(plan)
   log(`setup check: ${SETUP_CHECK_NEGOTIATIONS} negotiations without faults`)
-  for (let i = 0; i < SETUP_CHECK_NEGOTIATIONS; i++) {
-    const response = await fetch(negotiateUrl, { signal })
-    const body = await response.text()
-    if (response.status !== 200)
-      throw new Error(
-        `the negotiator fails without faults: ${response.status} ${body.slice(0, 500)}`,
-      )
-  }
+  await checkSetup(negotiateUrl, signal)
   const baseline = await startFaults(plan)
 
   const progress = createSoakProgress(options.negotiations)
