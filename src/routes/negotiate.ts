@@ -96,6 +96,9 @@ async function negotiate(c: Context<AppEnv>) {
     log('info', String(event), fields)
   /** Where the Entra token came from (memory, kv, fetch); none when no Auth API call was made. */
   let entraSource: string | undefined
+  /** The resource that issued the token. */
+  let resource = 0
+  const { health } = failover
   const access = await issueWithFailover(
     failover,
     {
@@ -103,9 +106,9 @@ async function negotiate(c: Context<AppEnv>) {
       deadlineMs,
       log: ({ event, ...fields }) => log('warn', String(event), fields),
     },
-    async (index, budget) => ({
-      resource: index,
-      ...(await issueClientAccess(
+    (index, budget) => {
+      resource = index
+      return issueClientAccess(
         {
           endpoint: failover.endpoints[index]!,
           hub,
@@ -129,12 +132,9 @@ async function negotiate(c: Context<AppEnv>) {
           deadlineMs: budget.deadlineMs,
           maxAttempts: budget.last ? undefined : 1,
           onAuthApiOutcome:
-            failover.health === undefined
+            health === undefined
               ? undefined
-              : (ok) =>
-                  ok
-                    ? failover.health?.recordSuccess(index)
-                    : failover.health?.recordFailure(index),
+              : (ok) => (ok ? health.recordSuccess(index) : health.recordFailure(index)),
           waitUntil,
           log: logEvent,
           timing: (name, durationMs, description) => {
@@ -142,8 +142,8 @@ async function negotiate(c: Context<AppEnv>) {
             addTiming(c.get('timings'), name, durationMs, description)
           },
         },
-      )),
-    }),
+      )
+    },
   )
   // The audit trail: one line per negotiation saying who got what, from where; never a token.
   // Skipped whole (hash included) when LOG_LEVEL is above info.
@@ -162,7 +162,7 @@ async function negotiate(c: Context<AppEnv>) {
       expiresAt: new Date(access.expiresAtMs).toISOString(),
       entraToken: entraSource ?? null,
       clientToken: access.source,
-      resource: failover.endpoints[access.resource],
+      resource: failover.endpoints[resource],
       latencyMs: Math.round(performance.now() - startMs),
     })
   }
