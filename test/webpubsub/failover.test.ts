@@ -220,7 +220,7 @@ describe('createFailover', () => {
     expect(kv.reads).toBe(2)
   })
 
-  it('writes nothing to KV and probes no one with a single resource', async () => {
+  it('with a single resource: no background probe, no KV read or write; the cron still probes it', async () => {
     const kv = new KvDouble()
     const { failover, probes, maintain } = setup({ endpoints: [PRIMARY], kv })
     await maintain()
