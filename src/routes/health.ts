@@ -32,7 +32,7 @@ healthRoutes.get('/readyz', async (c) => {
     failover.health === undefined
       ? {}
       : {
-          resources: failover.status().map(({ endpoint, state, openUntilMs }) => ({
+          resources: failover.health.status().map(({ endpoint, state, openUntilMs }) => ({
             endpoint,
             state,
             ...(openUntilMs === undefined

@@ -11,7 +11,7 @@ import type { KvLike } from '../cache/encrypted-kv'
 import { NegotiatorError } from '../errors'
 import type { Now } from '../lib/clock'
 import { probeHealth } from './health-probe'
-import { createResourceHealth, type ResourceHealth, type ResourceStatus } from './resource-health'
+import { createResourceHealth, type ResourceHealth } from './resource-health'
 import {
   readSharedHealth,
   SHARED_HEALTH_MAX_AGE_MS,
@@ -46,7 +46,6 @@ export interface Failover {
   loadShared(): Promise<void>
   /** The cron: probes every resource now and shares the outcome through KV. */
   probeAll(): Promise<SharedHealth>
-  status(): ResourceStatus[]
 }
 
 export function createFailover(options: FailoverOptions): Failover {
@@ -106,10 +105,6 @@ export function createFailover(options: FailoverOptions): Failover {
       if (kv !== undefined && health !== undefined) await writeSharedHealth(kv, shared)
       return shared
     },
-    status: () =>
-      health?.status() ?? [
-        { endpoint: endpoints[0]!, state: 'closed', recentFailures: 0, recentCalls: 0 },
-      ],
   }
 }
 
