@@ -73,6 +73,8 @@ export interface BundleInput {
 }
 
 export interface WorkerBundle {
+  /** The bundled module itself. */
+  code: Uint8Array
   bytes: number
   gzipBytes: number
   /** Every input that left bytes in the output, largest first. */
@@ -92,16 +94,20 @@ async function topLevelSetting(root: string, name: string): Promise<boolean | un
  * (wrangler's bundleWorker: ESM, target es2024, conditions workerd/worker/browser, NODE_ENV
  * production, and wrangler.toml's `minify` and `keep_names`, wrangler's defaults false and
  * true), keeping esbuild's metafile to show what weighs. Its size matches the dry run's to within
- * wrangler's own wrapper code.
+ * wrangler's own wrapper code. `entry` (default src/index.ts) lets the bench bundle its reference
+ * Workers the same way.
  */
-export async function bundleWorkerInMemory(root: string): Promise<WorkerBundle> {
+export async function bundleWorkerInMemory(
+  root: string,
+  entry = join(root, 'src', 'index.ts'),
+): Promise<WorkerBundle> {
   const production = JSON.stringify('production')
   const [minify, keepNames] = await Promise.all([
     topLevelSetting(root, 'minify'),
     topLevelSetting(root, 'keep_names'),
   ])
   const result = await build({
-    entryPoints: [join(root, 'src', 'index.ts')],
+    entryPoints: [entry],
     absWorkingDir: root,
     bundle: true,
     write: false,
@@ -127,7 +133,7 @@ export async function bundleWorkerInMemory(root: string): Promise<WorkerBundle> 
     .map(([input, { bytesInOutput }]) => ({ input, bytes: bytesInOutput }))
     .filter((entry) => entry.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes)
-  return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, inputs }
+  return { code, bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, inputs }
 }
 
 /** `hono`, `jose`, `src/caller`, …: an input's package, or its folder under the repository. */

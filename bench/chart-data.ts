@@ -17,6 +17,7 @@ import {
 
 export const COLORS: Record<ContestantName, string> = {
   ours: '#2563eb',
+  oursQuiet: '#93c5fd',
   oursKey: '#7c3aed',
   naive: '#0d9488',
   naiveKey: '#65a30d',
@@ -65,14 +66,18 @@ function goalNote(phase: PhaseResult, panel: 'latency' | 'throughput'): string {
     )
   }
   if (panel === 'throughput' && phase.id === 'new-identity') {
-    const { ours, oursKey, naive, ok, sdk } = phase.requestsPerSecond
+    const { ours, oursQuiet, oursKey, naive, ok, sdk } = phase.requestsPerSecond
     const accessKey =
       oursKey === undefined
         ? ''
         : ` · ${LABELS.oursKey}/ok ${times(ratio(oursKey, ok))}, /naive ${times(ratio(oursKey, naive))}`
     return (
       ` · ours/naive ${times(ratio(ours, naive))} (goal ≥ ${NEW_IDENTITY_MIN_SHARE_OF_NAIVE}×), ` +
-      `ours/SDK ${times(ratio(ours, sdk))}${accessKey}`
+      `ours/SDK ${times(ratio(ours, sdk))}` +
+      (oursQuiet === undefined
+        ? ''
+        : ` · ${LABELS.oursQuiet}/naive ${times(ratio(oursQuiet, naive))}`) +
+      accessKey
     )
   }
   return ''

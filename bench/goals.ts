@@ -75,6 +75,26 @@ export function evaluateGoals(report: BenchReport): GoalResult[] {
   return goals
 }
 
+/**
+ * Not a goal: ours with LOG_LEVEL=warn beside ours and naive in the CPU-bound phase, so that the
+ * price of the audit line (one console.log per negotiation, on by default) shows on its own.
+ */
+export function auditLineLines(report: BenchReport): string[] {
+  const fresh = report.phases.find((p) => p.id === 'new-identity')
+  const rps = fresh?.requestsPerSecond
+  if (rps?.oursQuiet === undefined) return []
+  const cpu = (c: ContestantName) => fresh?.serverCpuMsPerRequest[c]
+  return [
+    `the audit line, c=${fresh?.concurrency}: ours without it (LOG_LEVEL=warn) ` +
+      `${formatNumber(rps.oursQuiet, 0)} req/s = ${formatNumber(ratio(rps.oursQuiet, rps.naive))}× naive` +
+      `${perRound(fresh, (s) => s.requestsPerSecond, 'oursQuiet', 'naive')}; ` +
+      `ours with it = ${formatNumber(ratio(rps.ours, rps.oursQuiet))}× ours without` +
+      `${perRound(fresh, (s) => s.requestsPerSecond, 'ours', 'oursQuiet')}; ` +
+      `server CPU ms/request ${formatNumber(cpu('ours'))} with, ${formatNumber(cpu('oursQuiet'))} without, ` +
+      `${formatNumber(cpu('naive'))} naive`,
+  ]
+}
+
 export function goalLines(goals: GoalResult[]): string[] {
   return goals.map((g) => `  ${verdict(g.pass)}  ${g.goal}: ${g.measured}`)
 }

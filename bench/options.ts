@@ -6,6 +6,8 @@ export interface BenchOptions {
   durationMs: number
   rounds: number
   cold: number
+  /** Fresh processes compiling and running each bundle (start-up). */
+  startup: number
   /** Each warm-up step (concurrency 1, then 8) per target. */
   warmupMs: number
 }
@@ -32,6 +34,7 @@ export function readOptions(): BenchOptions {
     durationMs: Math.max(200, number(values.duration, quick ? 0.5 : 2.5, 'duration', 60) * 1000),
     rounds: Math.max(1, Math.round(number(values.rounds, quick ? 2 : 3, 'rounds', 20))),
     cold: Math.round(number(values.cold, quick ? 1 : 3, 'cold', 20)),
+    startup: quick ? 3 : 9,
     warmupMs: quick ? 250 : 750,
   }
 }

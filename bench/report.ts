@@ -1,7 +1,8 @@
 // Prints the benchmark's result: medians and percentiles per contestant and phase, the ratios, the goals.
 import { accessKeyLines } from './access-key'
 import type { RouteCounters } from './emulator-control'
-import { evaluateGoals, goalLines } from './goals'
+import { auditLineLines, evaluateGoals, goalLines } from './goals'
+import { startupLines } from './startup'
 import { AUTH_API_ROUTE } from './scenarios'
 import { median } from './stats'
 import { successes } from './summary'
@@ -180,9 +181,11 @@ export function printReport(report: BenchReport): void {
       table(reportLines(report)),
       '',
       ...accessKeyLines(report.accessKey),
+      ...startupLines(report.startup),
       '',
       'goals (issue 9)',
       ...goalLines(evaluateGoals(report)),
+      ...auditLineLines(report),
       '',
       ...notes(report),
       'ratios: below 1× is better for latency, CPU, upstream calls and memory; above 1× for ' +

@@ -14,6 +14,7 @@ import {
 } from './bundle-size'
 import { renderChart } from './chart'
 import { measureColdStarts } from './cold'
+import { measureStartup } from './startup'
 import { summarizeAccessKey } from './access-key'
 import { checkConnect } from './connect-check'
 import { prepareStage, settleBoth } from './contestants'
@@ -70,6 +71,7 @@ async function main(resources: Resources): Promise<void> {
   }
   const startWorkers = async () => ({
     ours: await stage.start.ours(),
+    oursQuiet: await stage.start.ours({ logLevel: 'warn' }),
     naive: await stage.start.naive(),
     ok: await stage.start.ok(),
     oursJwt: await stage.start.ours({ auth: 'jwt' }),
@@ -81,7 +83,15 @@ async function main(resources: Resources): Promise<void> {
   const { phases, warmups } = await buildScenarios(servers, address)
 
   const memoryTimeline: BenchReport['memoryTimeline'] = []
-  const sampled: ContestantName[] = ['ours', 'oursKey', 'naive', 'naiveKey', 'ok', 'sdk']
+  const sampled: ContestantName[] = [
+    'ours',
+    'oursQuiet',
+    'oursKey',
+    'naive',
+    'naiveKey',
+    'ok',
+    'sdk',
+  ]
   const sampleMemory = (after: string) => {
     const sample: BenchReport['memoryTimeline'][number] = { after }
     for (const name of sampled) {
@@ -127,9 +137,14 @@ async function main(resources: Resources): Promise<void> {
   if (signal.aborted) return
   // Only ours and the SDK have cold starts; the rest need not idle beside them.
   await Promise.all(
-    [servers.naive, servers.naiveKey, servers.ok, servers.oursJwt, servers.oursKey].map((s) =>
-      s.stop(),
-    ),
+    [
+      servers.naive,
+      servers.naiveKey,
+      servers.ok,
+      servers.oursJwt,
+      servers.oursKey,
+      servers.oursQuiet,
+    ].map((s) => s.stop()),
   )
 
   const cold = await measureColdStarts({
@@ -139,6 +154,15 @@ async function main(resources: Resources): Promise<void> {
     repetitions: options.cold,
     signal,
     log,
+  })
+  if (signal.aborted) return
+  log('start-up: compiling and running each bundle in fresh processes')
+  const startup = await measureStartup({
+    root: ROOT,
+    oursEntry: join(stage.sourceRoot, 'src', 'index.ts'),
+    workDirectory: stage.workDirectory,
+    repetitions: options.startup,
+    signal,
   })
   if (signal.aborted) return
 
@@ -161,6 +185,7 @@ async function main(resources: Resources): Promise<void> {
     },
     pids: {
       ours: servers.ours.pid,
+      oursQuiet: servers.oursQuiet.pid,
       oursKey: servers.oursKey.pid,
       naive: servers.naive.pid,
       naiveKey: servers.naiveKey.pid,
@@ -174,6 +199,7 @@ async function main(resources: Resources): Promise<void> {
     cold,
     memoryTimeline,
     bundle: await bundlePromise,
+    startup,
     bundleInputs: await bundleInputsPromise,
     wallSeconds: (performance.now() - t0) / 1000,
   }

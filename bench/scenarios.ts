@@ -34,6 +34,8 @@ export interface Phase {
 export interface ScenarioServers {
   /** Our negotiator in anonymous mode: a random user id per negotiation. */
   ours: Server
+  /** Ours with LOG_LEVEL=warn: no audit line, so that its price shows next to ours. */
+  oursQuiet: Server
   /** Our negotiator in jwt mode, trusting the emulator's OIDC issuer. */
   oursJwt: Server
   /** Our negotiator in anonymous and access-key mode: tokens signed in the Worker. */
@@ -106,6 +108,7 @@ export async function buildScenarios(
       // With the access-key contestants: no upstream call at all, so the Worker's own floor.
       targets: {
         ...anonymous,
+        oursQuiet: newIdentity(servers.oursQuiet),
         oursKey: newIdentity(servers.oursKey),
         naive: newIdentity(servers.naive),
         naiveKey: newIdentity(servers.naiveKey),
@@ -147,6 +150,7 @@ export async function buildScenarios(
     phases,
     warmups: [
       { label: 'ours', target: anonymous.ours },
+      { label: 'ours (LOG_LEVEL=warn)', target: newIdentity(servers.oursQuiet) },
       { label: 'naive', target: newIdentity(servers.naive) },
       { label: 'ours (access key)', target: newIdentity(servers.oursKey) },
       { label: 'naive (access key)', target: newIdentity(servers.naiveKey) },

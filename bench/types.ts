@@ -1,18 +1,21 @@
 // The shapes of the benchmark's results, as printed, drawn and written to reports/bench.json.
 import type { BundleInput, BundleSize } from './bundle-size'
 import type { RouteCounters } from './emulator-control'
+import type { StartupResult } from './startup'
 import type { LatencySummary } from './stats'
 
 /**
  * ours: the negotiator in workerd; naive: a Worker making the same two upstream calls and nothing
  * else; ok: a Worker that only answers "ok"; sdk: the official Azure SDKs on Node. oursKey and
  * naiveKey: the same two Workers in access-key mode, signing tokens themselves (no upstream call).
+ * oursQuiet: ours with LOG_LEVEL=warn, without the audit line, to show what that line costs.
  * All but sdk run on the same Miniflare setup.
  */
-export type ContestantName = 'ours' | 'oursKey' | 'naive' | 'naiveKey' | 'ok' | 'sdk'
+export type ContestantName = 'ours' | 'oursQuiet' | 'oursKey' | 'naive' | 'naiveKey' | 'ok' | 'sdk'
 
 export const CONTESTANTS: readonly ContestantName[] = [
   'ours',
+  'oursQuiet',
   'oursKey',
   'naive',
   'naiveKey',
@@ -22,6 +25,7 @@ export const CONTESTANTS: readonly ContestantName[] = [
 
 export const LABELS: Record<ContestantName, string> = {
   ours: 'ours',
+  oursQuiet: 'ours (LOG_LEVEL=warn)',
   oursKey: 'ours (access key)',
   naive: 'naive',
   naiveKey: 'naive (access key)',
@@ -158,6 +162,8 @@ export interface BenchReport {
    * Miniflare's internal Workers, not one isolate. */
   memoryTimeline: ({ after: string } & PerContestant<{ rss: number; peak: number } | undefined>)[]
   bundle: BundleSize | { error: string }
+  /** Compile and top-level time of ours and the naive Worker; undefined when interrupted first. */
+  startup: StartupResult | undefined
   /** src/index.ts bundled in memory as wrangler bundles it: sizes and the heaviest inputs. */
   bundleInputs:
     | { bytes: number; gzipBytes: number; top: BundleInput[]; byGroup: BundleInput[] }

@@ -40,6 +40,8 @@ export interface OursOptions {
    * access-key: the emulator's connection string alone, tokens signed in the Worker.
    */
   credentials?: 'entra' | 'access-key'
+  /** LOG_LEVEL; unset, the Worker's default (info: one audit line per negotiation). */
+  logLevel?: 'warn'
   /** Keep KV in this folder, for a later new isolate to find (see NegotiatorOptions). */
   kvPersist?: string
 }
@@ -103,6 +105,7 @@ export function workerStarters(
           ...(options.auth === 'jwt'
             ? { AUTH_MODE: 'jwt', AUTH_ISSUER: demo.oidcIssuer, AUTH_AUDIENCE: AUDIENCE }
             : { AUTH_MODE: 'anonymous' }),
+          ...(options.logLevel === undefined ? {} : { LOG_LEVEL: options.logLevel }),
         },
         kvPersist: options.kvPersist,
         entry: join(workDirectory, 'src', 'index.ts'),

@@ -6,75 +6,11 @@ import { latencyGroups, throughputGroups } from '../../bench/chart-data'
 import { renderChart } from '../../bench/chart'
 import { connectOnce } from '../../bench/connect-check'
 import { reportLines } from '../../bench/report'
-import { summarizePhase } from '../../bench/summary'
 import { table } from '../../bench/table'
-import type { BenchReport, PerContestant, PhaseResult, Segment } from '../../bench/types'
 import { startEmulator, type RunningEmulator } from '../../emulator/index'
+import { newIdentityPhase, report } from '../support/bench-fixtures'
 
 const ACCESS_KEY = 'BenchAccessKey0123456789abcdefABCDEFghijklm='
-
-/** One round of one contestant: `rps` requests in a second, each `ms` long, `upstream` calls. */
-function segment(round: number, rps: number, ms: number, upstream: Record<string, number> = {}) {
-  const latency = { count: rps, p50: ms, p90: ms, p99: ms, min: ms, max: ms, mean: ms }
-  const result: Segment = {
-    round,
-    position: 0,
-    requests: rps,
-    errors: 0,
-    elapsedMs: 1000,
-    requestsPerSecond: rps,
-    latency,
-    upstream,
-    upstreamTlsHandshakes: 0,
-    entraSources: {},
-  }
-  return result
-}
-
-/** The new-identity phase, two rounds, with fixed figures per contestant. */
-function newIdentityPhase(oursKeyUpstream: Record<string, number> = {}): PhaseResult {
-  const auth = { 'webpubsub.generateToken': 100 }
-  const figures: PerContestant<[rps: number, ms: number, upstream: Record<string, number>]> = {
-    ours: [100, 40, auth],
-    oursKey: [300, 10, oursKeyUpstream],
-    naive: [150, 30, auth],
-    naiveKey: [400, 8, {}],
-    ok: [600, 5, {}],
-    sdk: [120, 35, auth],
-  }
-  const segments: PerContestant<Segment[]> = {}
-  const samples: PerContestant<number[]> = {}
-  for (const [name, [rps, ms, upstream]] of Object.entries(figures) as [
-    keyof typeof figures,
-    [number, number, Record<string, number>],
-  ][]) {
-    segments[name] = [segment(0, rps, ms, upstream), segment(1, rps, ms, upstream)]
-    samples[name] = Array.from({ length: 2 * rps }, () => ms)
-  }
-  const phase = { id: 'new-identity', name: 'new identity (CPU-bound)', concurrency: 20 }
-  return summarizePhase({ ...phase, negotiation: true }, {}, segments, samples)
-}
-
-function report(phase: PhaseResult): BenchReport {
-  const series = { firstMs: [], secondMs: [], upstream: {}, entraSources: {} }
-  return {
-    date: '2026-11-30T00:00:00.000Z',
-    loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
-    source: { srcSha256: '0'.repeat(64) },
-    machine: { cpuModel: 'test', cpuCount: 2, totalMemoryMiB: 1, platform: 'linux', node: 'v20' },
-    versions: {},
-    options: { durationMsPerSegment: 1000, rounds: 2, coldRepetitions: 0, quick: true },
-    pids: { emulator: 1 },
-    warmupUpstream: {},
-    phases: [phase],
-    accessKey: summarizeAccessKey([phase]),
-    cold: { repetitions: 0, ours: series, sdk: series, oursWarmKv: series },
-    memoryTimeline: [],
-    bundle: { error: 'not measured' },
-    bundleInputs: { error: 'not measured' },
-    wallSeconds: 1,
-  }
-}
 
 describe('bench: access-key contestants', () => {
   it('sums every emulator route for the access-key summary and divides by the references', () => {
@@ -109,7 +45,8 @@ describe('bench: access-key contestants', () => {
 
   it('has a column in the printed table, its label on two header lines', () => {
     const [header, subheader, ...rows] = table(reportLines(report(newIdentityPhase()))).split('\n')
-    expect(header?.trim().split(/\s+/).slice(0, 6)).toEqual([
+    expect(header?.trim().split(/\s+/).slice(0, 7)).toEqual([
+      'ours',
       'ours',
       'ours',
       'naive',
@@ -117,14 +54,18 @@ describe('bench: access-key contestants', () => {
       'ok',
       'SDK',
     ])
-    expect(subheader?.trim().split(/\s{2,}/)).toEqual(['(access key)', '(access key)'])
+    expect(subheader?.trim().split(/\s{2,}/)).toEqual([
+      '(LOG_LEVEL=warn)',
+      '(access key)',
+      '(access key)',
+    ])
     const throughput = rows.find((r) => r.includes('requests/s'))
     expect(
       throughput
         ?.trim()
         .split(/\s{2,}/)
-        .slice(1, 7),
-    ).toEqual(['100', '300', '150', '400', '600', '120'])
+        .slice(1, 8),
+    ).toEqual(['100', '140', '300', '150', '400', '600', '120'])
   })
 
   it('has rows in the chart, naive (access key) marked as a reference', () => {
@@ -132,6 +73,7 @@ describe('bench: access-key contestants', () => {
     const [latency] = latencyGroups(built)
     expect(latency?.rows.map((r) => r.label)).toEqual([
       'ours',
+      'ours (LOG_LEVEL=warn)',
       'ours (access key)',
       'naive (reference)',
       'naive (access key, reference)',
