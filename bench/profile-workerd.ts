@@ -8,6 +8,9 @@
 //   npm run profile:workerd                 # 3 rounds × 3 s per contestant, top 30 functions each
 //   npm run profile:workerd -- --seconds 5 --top 50
 //   npm run profile:workerd -- --log-level warn   # ours without the audit line
+//   npm run profile:workerd -- --auth jwt         # ours: one caller again and again (a verified
+//                                                 # user token, its client token reused); naive
+//                                                 # as always, for scale
 import { parseArgs } from 'node:util'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,12 +30,16 @@ const { values } = parseArgs({
     top: { type: 'string', default: '30' },
     // Ours with another LOG_LEVEL, e.g. `warn` to see what the audit line costs.
     'log-level': { type: 'string', default: 'info' },
+    auth: { type: 'string', default: 'anonymous' },
   },
 })
 const SEGMENT_MS = Number(values.seconds) * 1000
 const ROUNDS = Number(values.rounds)
 const CONCURRENCY = Number(values.concurrency)
 const TOP = Number(values.top)
+const JWT = values.auth === 'jwt'
+/** The audience the emulator's development user tokens carry when asked for none. */
+const AUDIENCE = 'webpubsub-negotiator'
 const emulator = await startEmulator({ quiet: true })
 const azure = azureVars(emulator.demo)
 const workDirectory = join(ROOT, '.wrangler', 'profile')
@@ -42,7 +49,9 @@ const servers: Record<'ours' | 'naive', RunningNegotiator> = {
       ...azure,
       WEBPUBSUB_HUBS: HUB,
       POLICY: { hubs: { [HUB]: { roles: ROLES, groups: [] } } },
-      AUTH_MODE: 'anonymous',
+      ...(JWT
+        ? { AUTH_MODE: 'jwt', AUTH_ISSUER: emulator.demo.oidcIssuer, AUTH_AUDIENCE: AUDIENCE }
+        : { AUTH_MODE: 'anonymous' }),
       LOG_LEVEL: values['log-level'],
     },
     inspector: true,
@@ -56,12 +65,29 @@ const servers: Record<'ours' | 'naive', RunningNegotiator> = {
   }),
 }
 
+/** In jwt mode, ours is called by one user; the naive Worker ignores the header. */
+const headers: Record<string, string> = JWT
+  ? {
+      authorization: `Bearer ${
+        (
+          (await (
+            await fetch(`${emulator.demo.oidcIssuer}/dev/token`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ sub: 'profile-repeat-user' }),
+            })
+          ).json()) as { token: string }
+        ).token
+      }`,
+    }
+  : {}
+
 async function segment(url: string, ms: number): Promise<number> {
   let done = 0
   const endAt = performance.now() + ms
   const loop = async () => {
     while (performance.now() < endAt) {
-      const response = await fetch(`${url}/negotiate?hub=${HUB}`)
+      const response = await fetch(`${url}/negotiate?hub=${HUB}`, { headers })
       if (response.status !== 200)
         throw new Error(`status ${response.status}: ${await response.text()}`)
       await response.arrayBuffer()

@@ -3,7 +3,9 @@ import {
   createClientTokenCache,
   type ClientTokenCache,
   type ClientTokenMemory,
+  type ClientTokenStore,
 } from '../cache/client-token-cache'
+import { clientTokenHash } from '../cache/client-token-key'
 import { createCacheApiStore, type CacheStorageLike } from '../cache/client-token-store'
 import type { TokenReuseConfig } from '../cache/token-reuse-config'
 import { NegotiatorError } from '../errors'
@@ -32,7 +34,7 @@ export function createClientTokenReuse(
     store:
       options.caches === undefined
         ? undefined
-        : createCacheApiStore({ caches: options.caches, key: options.key }),
+        : byHash(createCacheApiStore({ caches: options.caches, key: options.key })),
     minRemaining: options.config.minRemaining,
     now: options.now,
     sleep: options.sleep,
@@ -43,4 +45,15 @@ export function createClientTokenReuse(
         upstream: { service: 'webpubsub' },
       }),
   })
+}
+
+/**
+ * Memory is keyed by the grant itself (cache/client-token-key.ts); the Cache API only ever sees
+ * its hash. Hashing here, on the way to the second level, keeps the digest off a memory hit.
+ */
+function byHash(store: ClientTokenStore): ClientTokenStore {
+  return {
+    get: async (key) => store.get(await clientTokenHash(key)),
+    put: async (key, token, ttlSeconds) => store.put(await clientTokenHash(key), token, ttlSeconds),
+  }
 }

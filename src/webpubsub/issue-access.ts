@@ -88,7 +88,7 @@ export async function issueClientAccess(
   } else {
     const tokens = deps.tokens
     const startMs = deps.now()
-    const found = await deps.reuse.get(await clientTokenKey(request), {
+    const found = await deps.reuse.get(clientTokenKey(request), {
       deadlineMs: deps.deadlineMs,
       waitUntil: deps.waitUntil,
       load: () => fetchClientToken(request, tokens, deps),

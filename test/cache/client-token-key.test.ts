@@ -1,7 +1,11 @@
 // Property tests of the client-token reuse key: distinct grants never share a key; order is moot.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { clientTokenKey, type ClientTokenGrant } from '../../src/cache/client-token-key'
+import {
+  clientTokenHash,
+  clientTokenKey,
+  type ClientTokenGrant,
+} from '../../src/cache/client-token-key'
 
 const text = fc.string({ maxLength: 12 })
 const names = fc.uniqueArray(text, { maxLength: 5 })
@@ -60,7 +64,7 @@ describe('cache/client-token-key', () => {
     await fc.assert(
       fc.asyncProperty(grant, grant, async (a, b) => {
         fc.pre(meaning(a) !== meaning(b))
-        expect(await clientTokenKey(a)).not.toBe(await clientTokenKey(b))
+        expect(clientTokenKey(a)).not.toBe(clientTokenKey(b))
       }),
       { numRuns: 500 },
     )
@@ -87,12 +91,12 @@ describe('cache/client-token-key', () => {
       { ...base, userId: '', roles: [], groups: [] },
       { ...base, roles: [], groups: [] },
     ])
-    for (const [a, b] of pairs) expect(await clientTokenKey(a)).not.toBe(await clientTokenKey(b))
+    for (const [a, b] of pairs) expect(clientTokenKey(a)).not.toBe(clientTokenKey(b))
     await fc.assert(
       fc.asyncProperty(grant, fc.constantFrom(...FIELDS), async (g, field) => {
         const changed = changeOne(g, field)
         expect(meaning(changed)).not.toBe(meaning(g))
-        expect(await clientTokenKey(changed)).not.toBe(await clientTokenKey(g))
+        expect(clientTokenKey(changed)).not.toBe(clientTokenKey(g))
       }),
       { numRuns: 200 },
     )
@@ -106,14 +110,14 @@ describe('cache/client-token-key', () => {
             ? []
             : [...list.slice(n % list.length), ...list.slice(0, n % list.length)]
         const reordered = { ...g, roles: rotate(g.roles, i).reverse(), groups: rotate(g.groups, j) }
-        expect(await clientTokenKey(reordered)).toBe(await clientTokenKey(g))
+        expect(clientTokenKey(reordered)).toBe(clientTokenKey(g))
       }),
       { numRuns: 300 },
     )
   })
 
-  it('is unpadded base64url of 32 bytes, naming nothing of the grant', async () => {
-    const key = await clientTokenKey({
+  it('is hashed for the Cache API: unpadded base64url of 32 bytes, naming nothing of the grant', async () => {
+    const grant = clientTokenKey({
       endpoint: 'https://a',
       hub: 'chat',
       protocol: 'default',
@@ -122,7 +126,14 @@ describe('cache/client-token-key', () => {
       groups: [],
       minutesToExpire: 60,
     })
+    const key = await clientTokenHash(grant)
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(key).not.toContain('alice')
+    // SHA-256 of the key as it is: what every earlier version wrote its Cache API entries under.
+    const digest = new Uint8Array(
+      await crypto.subtle.digest('SHA-256', new TextEncoder().encode(grant)),
+    )
+    expect(key).toBe(Buffer.from(digest).toString('base64url'))
+    expect(await clientTokenHash(grant.replace('alice', 'bob'))).not.toBe(key)
   })
 })

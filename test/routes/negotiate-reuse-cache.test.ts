@@ -2,7 +2,7 @@
 // isolate in the same data centre (empty memory, same Cache API); bad entries and a failing
 // Cache API cost an Auth API call, never a negotiation.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { clientTokenKey } from '../../src/cache/client-token-key'
+import { clientTokenHash, clientTokenKey } from '../../src/cache/client-token-key'
 import type { CacheStorageLike } from '../../src/cache/client-token-store'
 import {
   authApiTiming,
@@ -21,17 +21,22 @@ beforeEach(() => emulator.reset())
 const authApiCalls = async () => (await emulator.counters())['webpubsub.generateToken']
 const randomKey = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
 
-/** The Cache API URL of alice's token on hub chat under POLICY (what the negotiator derives). */
-const aliceEntryUrl = async (body: Negotiated) =>
-  `https://client-token.invalid/${await clientTokenKey({
-    endpoint: emulatorUrl(),
-    hub: 'chat',
-    protocol: 'default',
-    userId: 'alice',
-    roles: body.roles,
-    groups: body.groups,
-    minutesToExpire: 60,
-  })}`
+/** The Cache API URL of a user's token on hub chat (what the negotiator derives). */
+const entryUrl = async (userId: string, roles: string[], groups: string[]) =>
+  `https://client-token.invalid/${await clientTokenHash(
+    clientTokenKey({
+      endpoint: emulatorUrl(),
+      hub: 'chat',
+      protocol: 'default',
+      userId,
+      roles,
+      groups,
+      minutesToExpire: 60,
+    }),
+  )}`
+
+/** The Cache API URL of alice's token on hub chat under POLICY. */
+const aliceEntryUrl = (body: Negotiated) => entryUrl('alice', body.roles, body.groups)
 
 /** Cache API doubles: one that fails at `open`, one whose reads and writes fail. */
 const failingCaches: [string, CacheStorageLike][] = [
@@ -132,15 +137,7 @@ describe('routes/negotiate client-token reuse (Cache API)', () => {
     const { body } = await negotiate(first, alice)
     await negotiate(first, bob)
     const cache = await first.caches.open('client-tokens')
-    const bobUrl = await clientTokenKey({
-      endpoint: emulatorUrl(),
-      hub: 'chat',
-      protocol: 'default',
-      userId: 'bob',
-      roles: ['webpubsub.sendToGroup.user.bob'],
-      groups: [],
-      minutesToExpire: 60,
-    }).then((key) => `https://client-token.invalid/${key}`)
+    const bobUrl = await entryUrl('bob', ['webpubsub.sendToGroup.user.bob'], [])
     const bobs = await cache.match(bobUrl)
     expect(bobs).toBeDefined()
     await cache.put(await aliceEntryUrl(body), bobs!)
