@@ -30,7 +30,7 @@ import { runWithResources, type Resources } from './resources'
 import { buildScenarios, type ScenarioServers } from './scenarios'
 import { describeSource } from './soak-stage'
 import { MAX_REQUESTS_PER_SEGMENT, type Upstream } from './segment'
-import type { BenchReport, ContestantName } from './types'
+import { CONTESTANTS, type BenchReport } from './types'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -83,18 +83,9 @@ async function main(resources: Resources): Promise<void> {
   const { phases, warmups } = await buildScenarios(servers, address)
 
   const memoryTimeline: BenchReport['memoryTimeline'] = []
-  const sampled: ContestantName[] = [
-    'ours',
-    'oursQuiet',
-    'oursKey',
-    'naive',
-    'naiveKey',
-    'ok',
-    'sdk',
-  ]
   const sampleMemory = (after: string) => {
     const sample: BenchReport['memoryTimeline'][number] = { after }
-    for (const name of sampled) {
+    for (const name of CONTESTANTS) {
       const pid = servers[name].pid
       sample[name] = pid === undefined ? undefined : memoryMiB(pid)
     }
