@@ -95,16 +95,18 @@ const loggedOutcomes = (connections: ConnectionsOutcome[]) =>
 
 /**
  * `:closeConnections` for the user on every resource (the primary and each failover secondary:
- * a client may be connected to any of them) and every hub given, at once. In Entra mode with the
+ * a client may be connected to any of them) and the hub given, or every hub, at once. In Entra mode with the
  * runtime's own Entra token; in access-key mode with a bearer signed by that resource's key.
  */
 async function closeEverywhere(
   c: Context<AppEnv>,
   runtime: Runtime,
   userId: string,
-  hubs: readonly string[],
+  /** One hub, or every configured hub when null or absent (a revocation for all hubs). */
+  hub: string | null | undefined,
 ): Promise<ConnectionsOutcome[]> {
   const { issuer, failover } = runtime
+  const hubs = hub == null ? runtime.config.hubs : [hub]
   const deadlineMs = runtime.now() + runtime.upstreamDeadlineMs
   let entraBearer: string | NegotiatorError | undefined
   if (issuer.kind === 'entra') {
@@ -171,12 +173,7 @@ adminRoutes.post('/admin/revocations', async (c) => {
   )
   const { record, replacedUnreadable } = await revocations.revoke(request)
   // After the write: a client that reconnects at once is refused by this isolate already.
-  const connections = await closeEverywhere(
-    c,
-    runtime,
-    record.userId,
-    record.hub === null ? runtime.config.hubs : [record.hub],
-  )
+  const connections = await closeEverywhere(c, runtime, record.userId, record.hub)
   c.get('log')('warn', 'user_revoked', {
     ...(await who(runtime, record.userId)),
     hub: record.hub,
@@ -223,12 +220,7 @@ adminRoutes.post('/admin/revocations/close-connections', async (c) => {
     { header: (name) => c.req.header(name), arrayBuffer: () => c.req.arrayBuffer() },
     runtime.config.hubs,
   )
-  const connections = await closeEverywhere(
-    c,
-    runtime,
-    target.userId,
-    target.hub === undefined ? runtime.config.hubs : [target.hub],
-  )
+  const connections = await closeEverywhere(c, runtime, target.userId, target.hub)
   c.get('log')('warn', 'user_connections_closed', {
     ...(await who(runtime, target.userId)),
     hub: target.hub ?? null,
